@@ -1,0 +1,3 @@
+#pragma once
+// Resolved against the llama.cpp prefix built by scripts/build-llama.sh.
+#include <llama.h>
