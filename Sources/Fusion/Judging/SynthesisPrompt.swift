@@ -1,0 +1,85 @@
+import Foundation
+import Llama
+
+/// The synthesizer's prompt: the question, the labelled answers and the judge's analysis, with the
+/// instruction to write the final answer and to settle disagreements by checking the reasoning,
+/// never by a majority of weak members.
+///
+/// When the judge failed (no parseable analysis), the variant `.judgeFailed` works from the raw
+/// answers and the prompt's `note` says so, for the result and the trace.
+public struct SynthesisPrompt: Sendable, Equatable {
+    /// What the synthesizer works from.
+    public enum Basis: Sendable, Equatable {
+        /// The judge's analysis, still in labels ("A", "B"), not mapped to model ids.
+        case analysis(FusionAnalysis)
+        /// The judge failed; `reason` is recorded in `note`.
+        case judgeFailed(reason: String)
+    }
+
+    public let question: String
+    public let panel: AnonymizedPanel
+    public let basis: Basis
+    /// The chat to send to the synthesizer.
+    public let messages: [ChatMessage]
+    /// Labels of answers that were shortened to fit the context.
+    public let truncatedLabels: [String]
+    /// Set when the final answer was written without an analysis; attach it to the result.
+    public let note: String?
+
+    /// Whether the prompt contains a judge's analysis.
+    public var usedAnalysis: Bool {
+        if case .analysis = basis { return true }
+        return false
+    }
+
+    /// The default budget: a 4k context with room for a full final answer.
+    public static let defaultBudget = PromptBudget(contextTokens: 4096, reservedOutputTokens: 1024)
+
+    /// Builds the prompt. Use the same `panel` as the judge so the analysis' labels match.
+    public init(question: String, panel: AnonymizedPanel, basis: Basis,
+                budget: PromptBudget = SynthesisPrompt.defaultBudget) {
+        let shownQuestion = TextTruncation.truncate(question.trimmingCharacters(in: .whitespacesAndNewlines),
+                                                    to: budget.maxQuestionCharacters)
+        var analysisBlock: String
+        switch basis {
+        case .analysis(let analysis):
+            // The analysis may take at most a quarter of the budget; the answers matter more.
+            let cut = TextTruncation.truncate(analysis.summaryText, to: max(400, budget.totalCharacters / 4))
+            analysisBlock = "Analysis by a judge (it can be wrong):\n" + cut.text
+            note = nil
+        case .judgeFailed(let reason):
+            analysisBlock = "No analysis of the answers is available; compare them yourself."
+            note = "The judge failed (\(reason)); the final answer was written from the raw member answers without an analysis."
+        }
+        let instructions = Self.instructions(panel: panel, withAnalysis: note == nil)
+        let fixed = Self.system.count + shownQuestion.text.count + analysisBlock.count + instructions.count
+            + 40 * panel.entries.count
+        let rendered = panel.render(maxCharactersPerAnswer: budget.charactersPerAnswer(count: panel.entries.count,
+                                                                                        fixedCharacters: fixed))
+        self.question = shownQuestion.text
+        self.panel = panel
+        self.basis = basis
+        self.truncatedLabels = rendered.truncatedLabels
+        self.messages = [
+            .system(Self.system),
+            .user("Question:\n\(shownQuestion.text)\n\n\(rendered.text)\n\n\(analysisBlock)\n\n\(instructions)"),
+        ]
+    }
+
+    static let system = "You write the final answer to a user's question, using several candidate answers. "
+        + "You check their reasoning and keep only what holds up."
+
+    static func instructions(panel: AnonymizedPanel, withAnalysis: Bool) -> String {
+        var text = "Write the best final answer to the question."
+        text += withAnalysis
+            ? " Where the answers disagree, check the reasoning yourself and follow the answer that holds up, not the majority"
+            : " Where the answers disagree, check the reasoning and follow the answer that holds up, not the majority"
+        text += ": weaker models often agree on the same mistake."
+        if let reference = panel.referenceLabels.first {
+            text += " Keep answer \(reference) (the reference) unless its reasoning is clearly wrong."
+        }
+        text += " Add correct points that only some answers make. Answer the user directly; do not mention "
+            + "the candidate answers, the models or the analysis."
+        return text
+    }
+}
