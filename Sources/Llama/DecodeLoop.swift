@@ -23,7 +23,7 @@ extension LlamaSession {
     /// other sequences, then every step samples one token per active sequence and decodes them
     /// together in one batch. The cancel flag is checked before every decode and, through
     /// llama.cpp's abort callback, inside long prompt evaluations.
-    func runDecodeLoop(prompt: Prompt, parameters: [GenerationParameters], flag: CancellationFlag,
+    func runDecodeLoop(prompt: Prompt, parameters: [GenerationParameters], reusePrefix: Bool = true, flag: CancellationFlag,
                        emit: (BatchGenerationEvent) -> Void) throws {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !parameters.isEmpty, parameters.count <= options.sequences else {
@@ -48,7 +48,7 @@ extension LlamaSession {
         // --- Prefill -------------------------------------------------------------------------
         let memory = llama_get_memory(context)
         for sequence in 1..<max(1, options.sequences) { _ = llama_memory_seq_rm(memory, Int32(sequence), -1, -1) }
-        var keep = zip(cachedTokens, tokens).prefix { $0 == $1 }.count
+        var keep = reusePrefix ? zip(cachedTokens, tokens).prefix { $0 == $1 }.count : 0
         if keep == tokens.count { keep -= 1 }   // the last prompt token must be decoded to get logits
         if !llama_memory_seq_rm(memory, 0, Int32(keep), -1) {
             llama_memory_clear(memory, true)    // e.g. sliding-window caches cannot drop a suffix

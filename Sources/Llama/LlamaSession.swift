@@ -103,8 +103,12 @@ public final class LlamaSession: @unchecked Sendable {
     }
 
     /// Streams one generation.
-    public func generate(_ prompt: Prompt, parameters: GenerationParameters = GenerationParameters())
-        -> Generation<GenerationEvent> {
+    ///
+    /// `reusePrefix` keeps the part of the KV cache that matches the new prompt (fast for chats).
+    /// Pass `false` for bit-reproducible runs: evaluating a prompt in different chunks changes
+    /// floating-point sums slightly, which can change a greedy continuation.
+    public func generate(_ prompt: Prompt, parameters: GenerationParameters = GenerationParameters(),
+                         reusePrefix: Bool = true) -> Generation<GenerationEvent> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
         let flag = CancellationFlag()
         continuation.onTermination = { reason in
@@ -112,7 +116,7 @@ public final class LlamaSession: @unchecked Sendable {
         }
         queue.async { [self] in
             do {
-                try runDecodeLoop(prompt: prompt, parameters: [parameters], flag: flag) { event in
+                try runDecodeLoop(prompt: prompt, parameters: [parameters], reusePrefix: reusePrefix, flag: flag) { event in
                     switch event {
                     case .promptProcessed(let tokens, let cached):
                         continuation.yield(.promptProcessed(tokens: tokens, cached: cached))
@@ -131,7 +135,7 @@ public final class LlamaSession: @unchecked Sendable {
     /// Streams several samples of one prompt: one prefill, the KV copied to each sequence, then all
     /// sequences decoded together, one batch per step. `parameters.count` must not exceed
     /// `options.sequences`; give each a different seed for different samples.
-    public func generateBatch(_ prompt: Prompt, parameters: [GenerationParameters])
+    public func generateBatch(_ prompt: Prompt, parameters: [GenerationParameters], reusePrefix: Bool = true)
         -> Generation<BatchGenerationEvent> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: BatchGenerationEvent.self)
         let flag = CancellationFlag()
@@ -140,7 +144,9 @@ public final class LlamaSession: @unchecked Sendable {
         }
         queue.async { [self] in
             do {
-                try runDecodeLoop(prompt: prompt, parameters: parameters, flag: flag) { continuation.yield($0) }
+                try runDecodeLoop(prompt: prompt, parameters: parameters, reusePrefix: reusePrefix, flag: flag) {
+                    continuation.yield($0)
+                }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -150,9 +156,9 @@ public final class LlamaSession: @unchecked Sendable {
     }
 
     /// Runs a generation to the end and returns its summary.
-    public func complete(_ prompt: Prompt, parameters: GenerationParameters = GenerationParameters())
-        async throws -> GenerationSummary {
-        let generation = generate(prompt, parameters: parameters)
+    public func complete(_ prompt: Prompt, parameters: GenerationParameters = GenerationParameters(),
+                         reusePrefix: Bool = true) async throws -> GenerationSummary {
+        let generation = generate(prompt, parameters: parameters, reusePrefix: reusePrefix)
         return try await withTaskCancellationHandler {
             for try await event in generation.events {
                 if case .finished(let summary) = event { return summary }

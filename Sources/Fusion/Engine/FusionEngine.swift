@@ -1,0 +1,185 @@
+import Foundation
+import Llama
+
+/// Runs fusions: plans memory, leases models through one scheduler, runs the panel, the judge and
+/// the synthesizer, and streams what happens.
+///
+/// ```swift
+/// let store = ModelStore(catalog: try ModelCatalog.loadDefault())
+/// let engine = try FusionEngine(store: store)
+/// let request = try FusionPresets.loadDefault().request(named: "budget", question: "Why is the sky blue?")
+/// for try await event in engine.run(request).events {
+///     if case .finalDelta(let text) = event { print(text, terminator: "") }
+/// }
+/// ```
+/// One engine serves many requests (the server keeps one); models stay loaded between requests
+/// until their keep-alive passes or memory is needed.
+public final class FusionEngine: Sendable {
+    public let store: ModelStore
+    public let budget: MemoryBudget
+    public let cores: Int
+    let scheduler: ModelScheduler<LlamaSession>
+
+    /// - Parameters:
+    ///   - budget: bytes models may take together (default: `FUSION_MEMORY_BUDGET` or a safe share of RAM).
+    ///   - cores: CPU threads available for decoding.
+    public init(store: ModelStore, budget: MemoryBudget? = nil,
+                cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                keepAlive: Duration = .seconds(300), maxQueue: Int = 16) throws {
+        self.store = store
+        self.budget = try budget ?? MemoryBudget.resolve(environment: ProcessInfo.processInfo.environment)
+        self.cores = max(1, cores)
+        let threads = self.cores
+        scheduler = ModelScheduler(budgetBytes: Int64(clamping: self.budget.bytes), maxQueue: maxQueue,
+                                   keepAlive: keepAlive, probe: ProcessMemoryProbe()) { key in
+            let model = try LlamaModel(path: key.path)
+            var options = ContextOptions(contextSize: key.contextSize, threads: threads, sequences: key.sequences)
+            options.batchSize = 512
+            return try LlamaSession(model: model, options: options)
+        }
+    }
+
+    /// The memory plan for a request, without loading anything (`fusion plan`).
+    public func plan(_ request: FusionRequest) throws -> MemoryPlan {
+        try prepare(request).plan
+    }
+
+    /// Starts a fusion. Cancel it with `FusionRun.cancel()` or by dropping the stream; every
+    /// lease is released either way.
+    public func run(_ request: FusionRequest) -> FusionRun {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: FusionEvent.self)
+        let timedOut = TimeoutFlag()
+        let task = Task {
+            let execution = FusionExecution(engine: self, request: request, timedOut: timedOut) { continuation.yield($0) }
+            let result = await execution.execute()
+            continuation.yield(.done(result))
+            continuation.finish()
+        }
+        let watchdog = request.timeout.map { seconds in
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if !Task.isCancelled { timedOut.set(); task.cancel() }
+            }
+        }
+        continuation.onTermination = { reason in
+            watchdog?.cancel()
+            if case .cancelled = reason { task.cancel() }
+        }
+        return FusionRun(events: stream, task: task)
+    }
+
+    /// Runs a fusion to the end and returns its result.
+    public func fuse(_ request: FusionRequest) async throws -> FusionResult {
+        let run = run(request)
+        return try await withTaskCancellationHandler {
+            for try await event in run.events { if case .done(let result) = event { return result } }
+            throw FusionError.cancelled
+        } onCancel: { run.cancel() }
+    }
+
+    /// What the scheduler holds now (for traces, `/metrics`).
+    public func schedulerSnapshot() async -> SchedulerSnapshot { await scheduler.snapshot }
+
+    /// Drops every idle model.
+    public func evictIdle() async { await scheduler.evictIdle() }
+
+    // MARK: - Preparation
+
+    /// A request resolved to files, with seeds fixed and memory planned.
+    struct Prepared: Sendable {
+        var request: FusionRequest
+        var seats: [ResolvedSeat]
+        var missing: [FailedModel]
+        var judge: (path: String, estimate: MemoryEstimate)
+        var synthesizer: (path: String, estimate: MemoryEstimate)?
+        var plan: MemoryPlan
+        var fingerprints: [ModelFingerprint]
+    }
+
+    func prepare(_ original: FusionRequest) throws -> Prepared {
+        try original.validate()
+        var request = original
+        let baseSeed = request.seed ?? UInt32.random(in: 0..<0xFFFF_0000)
+        request.seed = baseSeed
+        var seats: [ResolvedSeat] = []
+        var missing: [FailedModel] = []
+        var fingerprints: [ModelFingerprint] = []
+        var budget = self.budget
+        if let explicit = request.memoryBudget, explicit > 0, UInt64(explicit) < budget.bytes {
+            budget = MemoryBudget(bytes: UInt64(explicit), source: .explicit, detail: "request")
+        }
+
+        for (index, spec) in request.panel.enumerated() {
+            let seed = spec.seed ?? baseSeed &+ UInt32(index) &* 1000
+            request.panel[index].seed = seed
+            do {
+                let resolved = try store.resolve(spec.model)
+                fingerprints.append(ModelFingerprint(reference: spec.model, path: resolved.path, sha256: resolved.entry?.sha256))
+                let estimate = try MemoryEstimate.forModel(at: resolved.path, contextSize: request.contextSize,
+                                                           sequences: spec.samples)
+                let parameters = (0..<spec.samples).map { sample -> GenerationParameters in
+                    var p = GenerationParameters(maxTokens: request.panelMaxTokens,
+                                                 temperature: spec.temperature ?? request.temperature,
+                                                 seed: seed &+ UInt32(sample))
+                    p.ignoreEOS = request.ignoreEOS
+                    return p
+                }
+                seats.append(ResolvedSeat(index: index, spec: request.panel[index], path: resolved.path,
+                                          parameters: parameters, estimateBytes: Int64(clamping: estimate.totalBytes),
+                                          contextSize: request.contextSize, estimate: estimate))
+            } catch let error as CatalogError {
+                missing.append(FailedModel(seat: index, model: spec.model, reason: .notFound, message: error.description))
+            } catch let error as PlanningError {
+                missing.append(FailedModel(seat: index, model: spec.model, reason: .loadError, message: error.description))
+            }
+        }
+        guard !seats.isEmpty else { throw FusionError.allPanelsFailed(missing) }
+
+        func resolveWriter(_ reference: String) throws -> (path: String, estimate: MemoryEstimate) {
+            do {
+                let resolved = try store.resolve(reference)
+                if !fingerprints.contains(where: { $0.path == resolved.path }) {
+                    fingerprints.append(ModelFingerprint(reference: reference, path: resolved.path, sha256: resolved.entry?.sha256))
+                }
+                return (resolved.path, try MemoryEstimate.forModel(at: resolved.path, contextSize: request.contextSize))
+            } catch let error as CatalogError {
+                throw FusionError.invalidRequest("judge/synthesizer: \(error.description)")
+            } catch let error as PlanningError {
+                throw FusionError.invalidRequest("judge/synthesizer: \(error.description)")
+            }
+        }
+        let judge = try resolveWriter(request.judge)
+        let synthesizer = try request.synthesizer.map(resolveWriter)
+
+        let planner = MemoryPlanner(budget: budget, cores: request.threads ?? cores)
+        do {
+            let plan = try planner.plan(
+                panel: seats.map { PlanningSeat(label: $0.spec.model + ($0.spec.samples > 1 ? " ×\($0.spec.samples)" : ""),
+                                                model: $0.path, estimate: $0.estimate) },
+                judge: PlanningSeat(label: request.judge, model: judge.path, estimate: judge.estimate),
+                synthesizer: synthesizer.map { PlanningSeat(label: request.synthesizer!, model: $0.path, estimate: $0.estimate) })
+            return Prepared(request: request, seats: seats, missing: missing, judge: judge, synthesizer: synthesizer,
+                            plan: plan, fingerprints: fingerprints)
+        } catch {
+            throw FusionError.insufficientMemory(error.description)
+        }
+    }
+}
+
+/// A running fusion.
+public struct FusionRun: Sendable {
+    /// Events in order; the last one is `.done(FusionResult)`.
+    public let events: AsyncThrowingStream<FusionEvent, Error>
+    let task: Task<Void, Never>
+
+    /// Stops the fusion: running generations end within a token and every lease is released.
+    public func cancel() { task.cancel() }
+}
+
+/// Set by the overall-timeout watchdog so a cancellation can be reported as a timeout.
+final class TimeoutFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Llama
+
+/// One fusion from plan to result. Lives for a single request; runs in the request's task.
+struct FusionExecution: Sendable {
+    let engine: FusionEngine
+    let request: FusionRequest
+    let timedOut: TimeoutFlag
+    let emit: @Sendable (FusionEvent) -> Void
+
+    init(engine: FusionEngine, request: FusionRequest, timedOut: TimeoutFlag, emit: @escaping @Sendable (FusionEvent) -> Void) {
+        self.engine = engine
+        self.request = request
+        self.timedOut = timedOut
+        self.emit = emit
+    }
+
+    /// Mutable bookkeeping of the run.
+    struct Ledger: Sendable {
+        var responses: [SeatResponse] = []
+        var failed: [FailedModel] = []
+        var usage = TokenUsage()
+        var stages = StageTimes()
+        var analysis: FusionAnalysis?
+        var judgeNote: String?
+        var labels: [String: String] = [:]
+        var final = ""
+        var reusedJudgeCache = false
+        var cachedSynthesisTokens = 0
+    }
+
+    func execute() async -> FusionResult {
+        let start = ContinuousClock.now
+        var ledger = Ledger()
+        var prepared: FusionEngine.Prepared?
+        var failure: FusionError?
+        do {
+            let planStart = ContinuousClock.now
+            let p = try engine.prepare(request)
+            prepared = p
+            ledger.stages.plan = (ContinuousClock.now - planStart).seconds
+            ledger.failed = p.missing
+            for failure in p.missing { emit(.seatFailed(failure)) }
+            emit(.planned(p.plan))
+            try await runStages(p, &ledger)
+        } catch let error as FusionError {
+            failure = error
+        } catch is CancellationError {
+            failure = .cancelled
+        } catch {
+            failure = .invalidRequest(String(describing: error))
+        }
+        if Task.isCancelled, failure == nil || failure == .cancelled {
+            failure = timedOut.isSet ? .timedOut(seconds: request.timeout ?? 0) : .cancelled
+        }
+        ledger.stages.total = (ContinuousClock.now - start).seconds
+        let snapshot = await engine.scheduler.snapshot
+        let trace = FusionTrace(
+            request: prepared?.request ?? request, plan: prepared?.plan, stages: ledger.stages,
+            peakResidentBytes: PeakMemory.processPeakBytes(), peakReservedBytes: snapshot.peakReservedBytes,
+            budgetBytes: snapshot.budgetBytes, models: prepared?.fingerprints ?? [], labels: ledger.labels,
+            judgeNote: ledger.judgeNote, reusedJudgeCache: ledger.reusedJudgeCache,
+            cachedSynthesisPromptTokens: ledger.cachedSynthesisTokens)
+        var failedModels = ledger.failed
+        if case .allPanelsFailed(let list) = failure, failedModels.isEmpty { failedModels = list }
+        return FusionResult(
+            status: failure == nil ? .ok : .error, failureReason: failure?.code, error: failure?.description,
+            final: ledger.final, analysis: ledger.analysis, responses: ledger.responses,
+            failedModels: failedModels, usage: ledger.usage, trace: trace)
+    }
+
+    // MARK: - Stages
+
+    private func runStages(_ p: FusionEngine.Prepared, _ ledger: inout Ledger) async throws {
+        let panelStart = ContinuousClock.now
+        var messages = p.request.messages
+        for round in 0...p.request.rounds {
+            if round > 0 {
+                // Mixture-of-agents: every proposer revises after reading the previous round.
+                let previous = ledger.responses.map { CandidateAnswer(model: $0.model, text: $0.text) }
+                messages = AggregatePrompt(question: p.request.question, answers: previous,
+                                           seed: UInt64(p.request.seed ?? 0) &+ UInt64(round)).messages
+                ledger.responses = []
+            }
+            try await runPanel(p, messages: messages, &ledger)
+            if ledger.responses.isEmpty { break }
+        }
+        ledger.stages.panel = (ContinuousClock.now - panelStart).seconds
+        try Task.checkCancellation()
+        guard !ledger.responses.isEmpty else { throw FusionError.allPanelsFailed(ledger.failed) }
+
+        let candidates = ledger.responses.map { r -> CandidateAnswer in
+            let seat = p.request.panel[r.seat]
+            return CandidateAnswer(model: r.model, text: r.text, isReference: seat.reference && r.sample == 0)
+        }
+        let panel = AnonymizedPanel(answers: candidates, seed: UInt64(p.request.seed ?? 0))
+        ledger.labels = panel.labelToModel
+        for i in ledger.responses.indices {
+            // Labels follow the shuffled order: find this response's entry by identity of text+model.
+            if let entry = panel.entries.first(where: { $0.answer.model == ledger.responses[i].model
+                && $0.answer.text == ledger.responses[i].text }) {
+                ledger.responses[i].label = entry.label
+            }
+        }
+        let writers = WriterStages(engine: engine, prepared: p, emit: emit)
+        switch p.request.mode {
+        case .aggregate:
+            try await writers.aggregate(panel: panel, &ledger)
+        case .fusion:
+            try await writers.judgeAndSynthesize(panel: panel, &ledger)
+        }
+    }
+
+    /// Runs the panel in the plan's decode groups: seats in a group decode at the same time with
+    /// the plan's threads each, so the cores are never oversubscribed.
+    private func runPanel(_ p: FusionEngine.Prepared, messages: [ChatMessage], _ ledger: inout Ledger) async throws {
+        let runner = SeatRunner(scheduler: engine.scheduler, emit: emit)
+        let threads = p.plan.concurrency.threadsPerSeat
+        let bySeatIndex = Dictionary(uniqueKeysWithValues: p.seats.enumerated().map { ($0.offset, $0.element) })
+        var answered = 0
+        for group in p.plan.decodeOrder {
+            if let quorum = p.request.quorum, answered >= quorum {
+                for i in group { if let seat = bySeatIndex[i] { recordSkipped(seat, &ledger) } }
+                continue
+            }
+            if Task.isCancelled { break }
+            let outcomes = await withTaskGroup(of: (Int, SeatRunner.Outcome).self) { tasks in
+                for i in group {
+                    guard let seat = bySeatIndex[i] else { continue }
+                    tasks.addTask {
+                        (i, await runner.run(seat, messages: messages, threads: threads, timeout: p.request.seatTimeout))
+                    }
+                }
+                var collected: [(Int, SeatRunner.Outcome)] = []
+                for await outcome in tasks { collected.append(outcome) }
+                return collected.sorted { $0.0 < $1.0 }
+            }
+            for (_, outcome) in outcomes {
+                ledger.responses += outcome.responses
+                if let failure = outcome.failure { ledger.failed.append(failure) } else { answered += 1 }
+                ledger.usage = outcome.responses.reduce(ledger.usage) { $0 + $1.usage }
+                ledger.stages.modelBusy += outcome.busySeconds
+                ledger.stages.loading += outcome.loadSeconds
+            }
+        }
+    }
+
+    private func recordSkipped(_ seat: ResolvedSeat, _ ledger: inout Ledger) {
+        let failure = FailedModel(seat: seat.index, model: seat.spec.model, reason: .quorumReached,
+                                  message: "not run: the quorum of \(request.quorum ?? 0) answers was reached")
+        ledger.failed.append(failure)
+        emit(.seatFailed(failure))
+    }
+}
+
+/// Peak resident memory of this process.
+enum PeakMemory {
+    /// VmHWM from /proc/self/status on Linux; nil elsewhere.
+    static func processPeakBytes() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }
+            return digits.map { $0 * 1024 }
+        }
+        return nil
+    }
+}

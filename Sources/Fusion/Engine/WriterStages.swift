@@ -1,0 +1,172 @@
+import Foundation
+import Llama
+
+/// The stages after the panel: judge → synthesizer, or one aggregator.
+struct WriterStages: Sendable {
+    let engine: FusionEngine
+    let prepared: FusionEngine.Prepared
+    let emit: @Sendable (FusionEvent) -> Void
+
+    var request: FusionRequest { prepared.request }
+
+    /// Greedy with a light repetition penalty: reproducible, and small models do not loop.
+    var synthesisParameters: GenerationParameters {
+        var p = GenerationParameters.greedy(maxTokens: request.synthesisMaxTokens)
+        p.repeatPenalty = 1.1
+        p.ignoreEOS = request.ignoreEOS
+        return p
+    }
+
+    /// Prose: optional leading whitespace, then anything that does not open JSON or a code fence.
+    static let proseGrammar = #"root ::= [ \n]* [^{`\[ \n\x00] [^\x00]*"#
+
+    private func key(_ path: String) -> ModelKey { ModelKey(path: path, contextSize: request.contextSize, sequences: 1) }
+
+    /// Structured analysis under the judge grammar, then the final answer. When one model plays
+    /// both parts, the synthesis continues the judge's conversation so its KV cache is reused.
+    func judgeAndSynthesize(panel: AnonymizedPanel, _ ledger: inout FusionExecution.Ledger) async throws {
+        let judgeKey = key(prepared.judge.path)
+        let budget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.judgeMaxTokens + 64)
+        let judgePrompt = JudgePrompt(question: request.question, panel: panel, budget: budget)
+        let judgeStart = ContinuousClock.now
+        emit(.stage(.judge, model: request.judge))
+        let judgeLease = try await lease(judgeKey, estimate: prepared.judge.estimate, pin: true)
+        defer { Task { [scheduler = engine.scheduler] in await scheduler.unpin(judgeKey) } }
+
+        var judgeRaw: String?
+        do {
+            let summary = try await complete(judgeLease.resource, .chat(judgePrompt.messages),
+                                             judgePrompt.parameters(maxTokens: request.judgeMaxTokens), stream: false,
+                                             reusePrefix: false)
+            ledger.usage = ledger.usage + summary.usage
+            ledger.stages.modelBusy += summary.timings.prefillSeconds + summary.timings.decodeSeconds
+            judgeRaw = summary.text
+            do {
+                let parsed = try AnalysisParser.parseDetailed(summary.text, labels: panel.labels)
+                ledger.analysis = parsed.analysis.mapLabels(panel.labelToModel)
+                if parsed.wasTruncated { ledger.judgeNote = "the judge's JSON was cut at \(request.judgeMaxTokens) tokens and repaired" }
+                emit(.analysis(ledger.analysis, note: ledger.judgeNote))
+                judgeRaw = summary.text
+                ledger.stages.judge = (ContinuousClock.now - judgeStart).seconds
+                try await synthesize(panel: panel, basis: .analysis(parsed.analysis), judgeLease: judgeLease,
+                                     judgeConversation: judgePrompt.messages + [.assistant(summary.text)], &ledger)
+                return
+            } catch let error as AnalysisParseError {
+                ledger.judgeNote = "the judge's output could not be read (\(error.description)); the final answer was written from the raw answers"
+            }
+        } catch is CancellationError {
+            await engine.scheduler.release(judgeLease)
+            throw CancellationError()
+        } catch {
+            ledger.judgeNote = "the judge failed (\(error)); the final answer was written from the raw answers"
+        }
+        _ = judgeRaw
+        ledger.stages.judge = (ContinuousClock.now - judgeStart).seconds
+        emit(.analysis(nil, note: ledger.judgeNote))
+        try await synthesize(panel: panel, basis: .judgeFailed(reason: ledger.judgeNote ?? "unknown"),
+                             judgeLease: judgeLease, judgeConversation: nil, &ledger)
+    }
+
+    private func synthesize(panel: AnonymizedPanel, basis: SynthesisPrompt.Basis, judgeLease: ModelLease<LlamaSession>,
+                            judgeConversation: [ChatMessage]?, _ ledger: inout FusionExecution.Ledger) async throws {
+        let start = ContinuousClock.now
+        defer { ledger.stages.synthesis = (ContinuousClock.now - start).seconds }
+        let writer = request.finalWriter
+        emit(.stage(.synthesis, model: writer))
+        let samePath = prepared.synthesizer.map { $0.path == prepared.judge.path } ?? true
+
+        let session: LlamaSession
+        var writerLease: ModelLease<LlamaSession>?
+        if samePath {
+            session = judgeLease.resource
+        } else {
+            await engine.scheduler.release(judgeLease)
+            writerLease = try await lease(key(prepared.synthesizer!.path), estimate: prepared.synthesizer!.estimate, pin: false)
+            session = writerLease!.resource
+        }
+        let messages: [ChatMessage]
+        var parameters = synthesisParameters
+        var reuse = false
+        if samePath, let judgeConversation {
+            // Continue the judge's chat: its prompt and analysis are already in the KV cache.
+            let instructions = "Now write the final answer for the user. "
+                + SynthesisPrompt.instructions(panel: panel, withAnalysis: true)
+                + " Answer the question directly in plain sentences, not JSON; do not mention the judge, "
+                + "the analysis or the candidate labels."
+            messages = judgeConversation + [.user(instructions)]
+            // After a JSON turn small models tend to continue in JSON; this grammar only forbids
+            // opening with JSON or a code fence (checked per picked token, so nearly free).
+            parameters.grammar = Self.proseGrammar
+            reuse = true
+            ledger.reusedJudgeCache = true
+        } else {
+            let budget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
+            messages = SynthesisPrompt(question: request.question, panel: panel, basis: basis, budget: budget).messages
+        }
+        do {
+            let summary = try await complete(session, .chat(messages), parameters, stream: true, reusePrefix: reuse)
+            ledger.cachedSynthesisTokens = summary.timings.cachedTokens
+            ledger.usage = ledger.usage + summary.usage
+            ledger.stages.modelBusy += summary.timings.prefillSeconds + summary.timings.decodeSeconds
+            ledger.final = summary.text
+        } catch {
+            await engine.scheduler.release(writerLease ?? judgeLease)
+            if error is CancellationError { throw error }
+            throw FusionError.synthesisFailed(model: writer, reason: String(describing: error))
+        }
+        await engine.scheduler.release(writerLease ?? judgeLease)
+    }
+
+    /// Together-MoA style: one aggregator reads the answers and writes the final one.
+    func aggregate(panel: AnonymizedPanel, _ ledger: inout FusionExecution.Ledger) async throws {
+        let start = ContinuousClock.now
+        defer { ledger.stages.synthesis = (ContinuousClock.now - start).seconds }
+        emit(.stage(.aggregate, model: request.finalWriter))
+        let writer = prepared.synthesizer ?? prepared.judge
+        let lease = try await lease(key(writer.path), estimate: writer.estimate, pin: false)
+        let budget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
+        let prompt = AggregatePrompt(question: request.question, panel: panel, budget: budget)
+        do {
+            let summary = try await complete(lease.resource, .chat(prompt.messages), synthesisParameters, stream: true,
+                                             reusePrefix: false)
+            ledger.usage = ledger.usage + summary.usage
+            ledger.stages.modelBusy += summary.timings.prefillSeconds + summary.timings.decodeSeconds
+            ledger.final = summary.text
+        } catch {
+            await engine.scheduler.release(lease)
+            if error is CancellationError { throw error }
+            throw FusionError.synthesisFailed(model: request.finalWriter, reason: String(describing: error))
+        }
+        await engine.scheduler.release(lease)
+    }
+
+    private func lease(_ key: ModelKey, estimate: MemoryEstimate, pin: Bool) async throws -> ModelLease<LlamaSession> {
+        do {
+            let lease = try await engine.scheduler.lease(key, estimateBytes: Int64(clamping: estimate.totalBytes), pin: pin)
+            lease.resource.setThreads(request.threads ?? engine.cores)
+            return lease
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw FusionError.synthesisFailed(model: key.path, reason: "could not load: \(error)")
+        }
+    }
+
+    /// Runs one generation; cancelling the task stops it within a token.
+    private func complete(_ session: LlamaSession, _ prompt: Prompt, _ parameters: GenerationParameters,
+                          stream: Bool, reusePrefix: Bool) async throws -> GenerationSummary {
+        let generation = session.generate(prompt, parameters: parameters, reusePrefix: reusePrefix)
+        return try await withTaskCancellationHandler {
+            var result: GenerationSummary?
+            for try await event in generation.events {
+                switch event {
+                case .text(let t) where stream: emit(.finalDelta(t))
+                case .finished(let s): result = s
+                default: break
+                }
+            }
+            guard let result, result.stopReason != .cancelled else { throw CancellationError() }
+            return result
+        } onCancel: { generation.cancel() }
+    }
+}
