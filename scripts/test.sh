@@ -13,9 +13,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$LF_ROOT"
 
-# Three families (llama/ChatML, gemma3 without a template, qwen2 as the judge), small enough for
-# 2 cores. qwen2.5-coder-1.5b is not needed by the tests.
-TEST_MODELS=(smollm2-135m gemma3-270m qwen2.5-coder-0.5b)
+# Every catalog model: three families (llama/ChatML, gemma3 without a template, qwen2), and
+# qwen2.5-coder-1.5b because it judges the default preset, which the tests run end to end.
+TEST_MODELS=(smollm2-135m gemma3-270m qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
 
 section() { printf '\n==== %s ====\n' "$*"; }
 started=$SECONDS

@@ -300,7 +300,9 @@ struct CatalogPullTests {
 
     /// Pulls every catalog model into the default models directory; run on purpose with
     /// `FUSION_PULL_ALL=1 swift test --filter pullEveryCatalogModel`.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["FUSION_PULL_ALL"] == "1"), .timeLimit(.minutes(60)))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FUSION_PULL_ALL"] == "1",
+                   "opt-in: downloads every catalog model (FUSION_PULL_ALL=1); scripts/test.sh pulls them itself"),
+          .timeLimit(.minutes(60)))
     func pullEveryCatalogModel() async throws {
         let catalog = try ModelCatalog.loadDefault()
         let puller = ModelPuller(store: ModelStore(catalog: catalog))

@@ -78,3 +78,41 @@ struct FusionMemoryBudgetTests {
         #expect((json["responses"] as? [Any])?.isEmpty == true)
     }
 }
+
+/// The quickstart's path: `fusion ask` with the default preset, through the real CLI.
+@Suite("Default preset end to end", .serialized)
+struct DefaultPresetTests {
+    @Test("fusion ask with the default preset answers, with an analysis and every seat")
+    func defaultPreset() throws {
+        let presets = try FusionPresetsFile.load()
+        for id in presets.models { _ = try JudgeTestModels.require(id) }
+        let run = try FusionMemoryBudgetTests.runFusion([
+            "ask", "--json", "--seed", "5", "--max-tokens", "32", "--judge-max-tokens", "160",
+            "--synthesis-max-tokens", "48", "--ctx-size", "2048", "What is 12 times 12?"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(run.json, "stderr: \(run.stderr)")
+        #expect(json["status"] as? String == "ok")
+        #expect(((json["final"] as? String) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false)
+        #expect((json["responses"] as? [Any])?.count == presets.panelSize)
+        #expect(json["analysis"] is [String: Any], "judge note: \(((json["trace"] as? [String: Any])?["judge_note"] as? String) ?? "none")")
+        let stages = try #require((json["trace"] as? [String: Any])?["stages"] as? [String: Any])
+        for stage in ["panel", "judge", "synthesis", "total"] { #expect(stages[stage] is NSNumber, "stage \(stage)") }
+    }
+}
+
+/// Reads models/presets.json the way a user would see it (no engine types needed).
+struct FusionPresetsFile {
+    var models: [String]
+    var panelSize: Int
+
+    static func load() throws -> FusionPresetsFile {
+        let data = try Data(contentsOf: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/models/presets.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let name = try #require(json["default"] as? String)
+        let preset = try #require((json["presets"] as? [String: Any])?[name] as? [String: Any])
+        let panel = try #require(preset["panel"] as? [[String: Any]])
+        let judge = try #require(preset["judge"] as? String)
+        let samples = panel.map { ($0["samples"] as? Int) ?? 1 }.reduce(0, +)
+        return FusionPresetsFile(models: Array(Set(panel.compactMap { $0["model"] as? String } + [judge])), panelSize: samples)
+    }
+}

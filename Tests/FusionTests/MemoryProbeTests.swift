@@ -61,7 +61,8 @@ struct MemoryProbeChild {
     static let environment = ProcessInfo.processInfo.environment
 
     @Test("measure RSS of load + context + generation",
-          .enabled(if: ProcessInfo.processInfo.environment["FUSION_MEMORY_PROBE"] != nil))
+          .enabled(if: ProcessInfo.processInfo.environment["FUSION_MEMORY_PROBE"] != nil,
+                   "runs only inside the child process that estimateBoundsRSS starts"))
     func probe() async throws {
         let path = try #require(Self.environment["FUSION_MEMORY_PROBE"])
         let contextSize = Int(Self.environment["FUSION_MEMORY_PROBE_CTX"] ?? "") ?? 4096
@@ -153,7 +154,8 @@ struct MemoryRSSTests {
     /// `FUSION_MEMORY_CALIBRATE=1 swift test --filter MemoryRSSTests` (optionally
     /// `FUSION_MEMORY_CALIBRATE_MODELS=id,id`). Takes minutes on 2 cores.
     @Test("calibration table (opt-in)",
-          .enabled(if: canMeasure && ProcessInfo.processInfo.environment["FUSION_MEMORY_CALIBRATE"] == "1"))
+          .enabled(if: canMeasure && ProcessInfo.processInfo.environment["FUSION_MEMORY_CALIBRATE"] == "1",
+                   "opt-in: regenerates docs/MEMORY.md's table (FUSION_MEMORY_CALIBRATE=1)"))
     func calibrationTable() throws {
         let ids = ProcessInfo.processInfo.environment["FUSION_MEMORY_CALIBRATE_MODELS"]?.split(separator: ",").map(String.init)
             ?? ["smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
