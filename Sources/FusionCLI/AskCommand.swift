@@ -87,15 +87,8 @@ enum AskCommand {
     /// Reads the request from a `--json` result (or from a bare trace).
     static func loadReplay(_ path: String) throws -> FusionRequest {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)") }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        if let result = try? decoder.decode(ReplayEnvelope.self, from: data) { return result.trace.request }
-        if let trace = try? decoder.decode(ReplayTrace.self, from: data) { return trace.request }
-        throw CommandFailure("\(path) is not a fusion result or trace (expected trace.request)")
+        do { return try FusionRequest.replay(from: data) } catch { throw CommandFailure("\(path): \(error)") }
     }
-
-    struct ReplayEnvelope: Decodable { var trace: ReplayTrace }
-    struct ReplayTrace: Decodable { var request: FusionRequest }
 }
 
 /// `fusion plan`: the memory plan for a request, without loading anything.

@@ -22,6 +22,11 @@ enum FusionRequestOptions {
         .option("judge-max-tokens", value: "n", type: .integer, default: "384", help: "Most tokens of the judge's analysis."),
         .option("synthesis-max-tokens", value: "n", type: .integer, default: "384", help: "Most tokens of the final answer."),
         .option("temperature", value: "t", type: .number, help: "Panel sampling temperature (default 0.7; judge and synthesizer are greedy)."),
+        .option("top-k", value: "k", type: .integer, help: "Panel sampling: keep the k most likely tokens (default 40; 0 disables)."),
+        .option("top-p", value: "p", type: .number, help: "Panel sampling: nucleus threshold (default 0.95)."),
+        .option("min-p", value: "p", type: .number, help: "Panel sampling: min-p (default 0.05)."),
+        .option("repeat-penalty", value: "x", type: .number, help: "Panel sampling: repetition penalty (default 1.0)."),
+        .repeated("stop", value: "text", help: "Panel answers stop at this text."),
         .option("seed", value: "n", type: .integer, help: "Base seed; fixed seeds make a run reproducible."),
         .option("ctx-size", short: "c", value: "n", type: .integer, default: "4096", help: "Context size of every model."),
         .option("threads", short: "t", value: "n", type: .integer, help: "CPU threads (default: all cores)."),
@@ -72,14 +77,19 @@ enum FusionRequestOptions {
         request.contextSize = try args.int("ctx-size") ?? request.contextSize
         request.threads = try args.int("threads")
         request.ignoreEOS = args.flag("ignore-eos")
-        do { try request.validate() } catch { throw CommandFailure(error.description) }
+        request.topK = try args.int("top-k") ?? request.topK
+        request.topP = try args.double("top-p") ?? request.topP
+        request.minP = try args.double("min-p") ?? request.minP
+        request.repeatPenalty = try args.double("repeat-penalty") ?? request.repeatPenalty
+        request.stop = args.strings("stop")
+        do { try request.validate() } catch { throw UsageFailure(error.description) }
         return request
     }
 
     /// The engine for a command: catalog store, budget from the flag/env, cores from --threads.
     static func engine(_ args: ParsedCommand, request: FusionRequest) throws -> FusionEngine {
         let store = try ModelLocator.store(modelsDirectory: args.string("models-dir"))
-        let budget = try MemoryBudget.resolve(explicit: request.memoryBudget.map { UInt64($0) },
+        let budget = try MemoryBudget.resolve(explicit: request.memoryBudget.map { UInt64(max(1, $0)) },
                                               environment: ProcessInfo.processInfo.environment)
         return try FusionEngine(store: store, budget: budget,
                                 cores: request.threads ?? ProcessInfo.processInfo.activeProcessorCount)

@@ -33,7 +33,9 @@ enum ModelsCommand {
         case "list": try list(store, json: args.flag("json"))
         case "pull": try await pull(store, args)
         case "info": try info(store, id: args.string("id")!, json: args.flag("json"))
-        default: Terminal.out(args.helpText)
+        default:
+            FileHandle.standardError.write(Data(args.helpText.utf8))
+            throw UsageFailure("name a subcommand: list, pull or info")
         }
     }
 
@@ -79,7 +81,7 @@ enum ModelsCommand {
         var ids = args.strings("id")
         if args.flag("all") { ids = store.catalog.ids }
         guard !ids.isEmpty else {
-            throw CommandFailure("name at least one model id (or --all); known: \(store.catalog.ids.joined(separator: ", "))")
+            throw UsageFailure("name at least one model id (or --all); known: \(store.catalog.ids.joined(separator: ", "))")
         }
         for id in ids { _ = try catalogEntry(store, id) }   // fail fast on a typo, before downloading anything
         let puller = ModelPuller(store: store)

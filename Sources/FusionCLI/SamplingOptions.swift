@@ -35,7 +35,7 @@ struct SamplingOptions {
         }
         p.stop = args.strings("stop")
         p.ignoreEOS = args.flag("ignore-eos")
-        do { try p.validate() } catch { throw CommandFailure(error.description) }
+        do { try p.validate() } catch { throw UsageFailure(error.description) }
         parameters = p
 
         var c = ContextOptions()

@@ -65,6 +65,12 @@ final class InterruptHandler: @unchecked Sendable {
     }
 }
 
+/// A command line that cannot work as given: exit code 64 (EX_USAGE) and a message on stderr.
+struct UsageFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
 /// A failure that ends the command with exit code 1 and a message on stderr.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String

@@ -27,9 +27,13 @@ do {
     case "models": try await ModelsCommand.run(parsed)
     default:
         FileHandle.standardError.write(Data(parsed.helpText.utf8))
-        exit(ExitCode.usage.rawValue)
+        exit(ExitCode.usage.rawValue)   // no subcommand: show what exists, as a usage error
     }
     exit(ExitCode.success.rawValue)
+} catch let error as UsageFailure {
+    Terminal.err("error: \(error)")
+    Terminal.err("See '\(( ["fusion"] + parsed.path).joined(separator: " ")) --help' for more information.")
+    exit(ExitCode.usage.rawValue)
 } catch let error as CommandLineError {
     FileHandle.standardError.write(Data(CommandLineParser.errorReport(for: error, spec: rootSpec).utf8))
     exit(ExitCode.usage.rawValue)

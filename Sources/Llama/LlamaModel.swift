@@ -34,8 +34,8 @@ public final class LlamaModel: @unchecked Sendable {
     public let path: String
     /// Header facts read before loading (architecture, template, sizes).
     public let file: GGUFFile
-    /// Tokenizer and special tokens.
-    public let vocabulary: Vocabulary
+    /// Tokenizer and special tokens (keeps this model alive while in use).
+    public var vocabulary: Vocabulary { Vocabulary(pointer: vocab, owner: self) }
 
     /// Loads a model. `progress` receives 0…1 and may return `false` to abort the load.
     public init(path: String, options: ModelLoadOptions = ModelLoadOptions(),
@@ -71,7 +71,6 @@ public final class LlamaModel: @unchecked Sendable {
         self.vocab = vocab
         self.path = path
         self.file = file
-        self.vocabulary = Vocabulary(pointer: vocab)
     }
 
     deinit { llama_model_free(pointer) }

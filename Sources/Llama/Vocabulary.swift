@@ -5,8 +5,10 @@ public typealias Token = Int32
 
 /// The tokenizer of a loaded model. Thread-safe: llama.cpp's tokenizer API is.
 public struct Vocabulary: @unchecked Sendable {
-    // @unchecked: an immutable C vocabulary owned by the LlamaModel that created this value.
+    // @unchecked: an immutable C vocabulary; `owner` (the LlamaModel) keeps it alive as long as
+    // this value exists, so a vocabulary can outlive the variable that held its model.
     let pointer: OpaquePointer
+    let owner: AnyObject
 
     /// Number of tokens.
     public var count: Int { Int(llama_vocab_n_tokens(pointer)) }

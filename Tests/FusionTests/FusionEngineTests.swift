@@ -158,11 +158,59 @@ struct FusionEngineTests {
         #expect(first.status == .ok)
         let recorded = first.trace.request
         #expect(recorded.seed != nil && recorded.panel.allSatisfy { $0.seed != nil })
-        // Through JSON, as `fusion ask --replay run.json` does.
-        let data = try JSONEncoder().encode(first)
-        let decoded = try JSONDecoder().decode(FusionResult.self, from: data)
-        let second = try await engine.fuse(decoded.trace.request)
+        // Through JSON exactly as `fusion ask --json` writes it and `--replay` reads it.
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = try encoder.encode(first)
+        let replayed = try FusionRequest.replay(from: data)
+        #expect(replayed == recorded)
+        let second = try await engine.fuse(replayed)
         #expect(second.final == first.final)
         #expect(second.responses.map(\.text) == first.responses.map(\.text))
+    }
+    @Test("a quorum of 1 answers from the first seat and records the others as not run")
+    func quorum() async throws {
+        let engine = try engine()
+        var r = request(Self.mixedPanel.map { SeatSpec(model: $0) })
+        r.quorum = 1
+        let result = try await engine.fuse(r)
+        #expect(result.status == .ok, "\(result.error ?? "")")
+        #expect(result.responses.count == 1)
+        #expect(result.failedModels.count == 2)
+        #expect(result.failedModels.allSatisfy { $0.reason == .quorumReached })
+    }
+
+    @Test("a seat that exceeds its timeout is recorded as timeout and the fusion goes on")
+    func seatTimeout() async throws {
+        let engine = try engine()
+        var r = request([SeatSpec(model: "smollm2-135m"), SeatSpec(model: "qwen2.5-coder-0.5b")])
+        r.panelMaxTokens = 3000
+        r.contextSize = 4096
+        r.ignoreEOS = true
+        r.seatTimeout = 1.5
+        let start = ContinuousClock.now
+        let result = try await engine.fuse(r)
+        // Both seats hit the timeout (3000 tokens take far longer than 1.5 s): all panels failed.
+        #expect(result.failedModels.count == 2)
+        #expect(result.failedModels.allSatisfy { $0.reason == .timeout }, "\(result.failedModels)")
+        #expect(result.failureReason == "all_panels_failed")
+        #expect(ContinuousClock.now - start < .seconds(30))
+    }
+
+    @Test("a mixture-of-agents round lets proposers revise, and the fusion completes")
+    func moaRound() async throws {
+        let engine = try engine()
+        var r = request([SeatSpec(model: "smollm2-135m"), SeatSpec(model: "qwen2.5-coder-0.5b")])
+        r.rounds = 1
+        var seatFinished = 0
+        var result: FusionResult?
+        for try await event in engine.run(r).events {
+            if case .seatFinished = event { seatFinished += 1 }
+            if case .done(let done) = event { result = done }
+        }
+        let done = try #require(result)
+        #expect(done.status == .ok, "\(done.error ?? "")")
+        #expect(seatFinished == 4, "two seats answered in each of two rounds")
+        #expect(done.responses.count == 2, "the judge sees the last round")
     }
 }

@@ -30,9 +30,11 @@ public final class FusionEngine: Sendable {
         self.budget = try budget ?? MemoryBudget.resolve(environment: ProcessInfo.processInfo.environment)
         self.cores = max(1, cores)
         let threads = self.cores
+        let models = SharedModels()
         scheduler = ModelScheduler(budgetBytes: Int64(clamping: self.budget.bytes), maxQueue: maxQueue,
                                    keepAlive: keepAlive, probe: ProcessMemoryProbe()) { key in
-            let model = try LlamaModel(path: key.path)
+            // Contexts of one file (a 3-sample seat and the judge) share one copy of the weights.
+            let model = try models.model(at: key.path)
             var options = ContextOptions(contextSize: key.contextSize, threads: threads, sequences: key.sequences)
             options.batchSize = 512
             return try LlamaSession(model: model, options: options)
@@ -118,9 +120,15 @@ public final class FusionEngine: Sendable {
                 let estimate = try MemoryEstimate.forModel(at: resolved.path, contextSize: request.contextSize,
                                                            sequences: spec.samples)
                 let parameters = (0..<spec.samples).map { sample -> GenerationParameters in
+                    // 0xFFFFFFFF means "random" to the sampler: never produce it, or replay breaks.
+                    let sampleSeed = seed &+ UInt32(sample)
                     var p = GenerationParameters(maxTokens: request.panelMaxTokens,
                                                  temperature: spec.temperature ?? request.temperature,
-                                                 seed: seed &+ UInt32(sample))
+                                                 seed: sampleSeed == .max ? 0 : sampleSeed, stop: request.stop)
+                    p.topK = request.topK
+                    p.topP = request.topP
+                    p.minP = request.minP
+                    p.repeatPenalty = request.repeatPenalty
                     p.ignoreEOS = request.ignoreEOS
                     return p
                 }
@@ -152,7 +160,7 @@ public final class FusionEngine: Sendable {
         let synthesizer = try request.synthesizer.map(resolveWriter)
 
         let planner = MemoryPlanner(budget: budget, cores: request.threads ?? cores)
-        do {
+        do throws(PlanningError) {
             let plan = try planner.plan(
                 panel: seats.map { PlanningSeat(label: $0.spec.model + ($0.spec.samples > 1 ? " ×\($0.spec.samples)" : ""),
                                                 model: $0.path, estimate: $0.estimate) },
@@ -161,7 +169,9 @@ public final class FusionEngine: Sendable {
             return Prepared(request: request, seats: seats, missing: missing, judge: judge, synthesizer: synthesizer,
                             plan: plan, fingerprints: fingerprints)
         } catch {
-            throw FusionError.insufficientMemory(error.description)
+            // A model that can never fit is a memory problem; anything else is a bad request.
+            if case .modelExceedsBudget = error { throw FusionError.insufficientMemory(error.description) }
+            throw FusionError.invalidRequest(error.description)
         }
     }
 }
@@ -174,6 +184,25 @@ public struct FusionRun: Sendable {
 
     /// Stops the fusion: running generations end within a token and every lease is released.
     public func cancel() { task.cancel() }
+}
+
+/// Loaded models by path, held weakly: alive exactly as long as some session uses them.
+final class SharedModels: @unchecked Sendable {
+    private final class WeakModel { weak var model: LlamaModel? }
+    private let lock = NSLock()
+    private var models: [String: WeakModel] = [:]
+
+    func model(at path: String) throws -> LlamaModel {
+        if let existing = lock.withLock({ models[path]?.model }) { return existing }
+        let model = try LlamaModel(path: path)
+        return lock.withLock {
+            if let raced = models[path]?.model { return raced }
+            let box = WeakModel()
+            box.model = model
+            models[path] = box
+            return model
+        }
+    }
 }
 
 /// Set by the overall-timeout watchdog so a cancellation can be reported as a timeout.

@@ -89,19 +89,19 @@ struct FusionExecution: Sendable {
         try Task.checkCancellation()
         guard !ledger.responses.isEmpty else { throw FusionError.allPanelsFailed(ledger.failed) }
 
+        // Samples of one seat get distinct names ("qwen#2") so the judge and the trace can tell
+        // them apart, and so identical texts still get their own labels.
+        func memberName(_ r: SeatResponse) -> String {
+            p.request.panel[r.seat].samples > 1 ? "\(r.model)#\(r.sample + 1)" : r.model
+        }
         let candidates = ledger.responses.map { r -> CandidateAnswer in
             let seat = p.request.panel[r.seat]
-            return CandidateAnswer(model: r.model, text: r.text, isReference: seat.reference && r.sample == 0)
+            return CandidateAnswer(model: memberName(r), text: r.text, isReference: seat.reference && r.sample == 0)
         }
         let panel = AnonymizedPanel(answers: candidates, seed: UInt64(p.request.seed ?? 0))
         ledger.labels = panel.labelToModel
-        for i in ledger.responses.indices {
-            // Labels follow the shuffled order: find this response's entry by identity of text+model.
-            if let entry = panel.entries.first(where: { $0.answer.model == ledger.responses[i].model
-                && $0.answer.text == ledger.responses[i].text }) {
-                ledger.responses[i].label = entry.label
-            }
-        }
+        let labelByMember = Dictionary(panel.entries.map { ($0.answer.model, $0.label) }, uniquingKeysWith: { a, _ in a })
+        for i in ledger.responses.indices { ledger.responses[i].label = labelByMember[memberName(ledger.responses[i])] }
         let writers = WriterStages(engine: engine, prepared: p, emit: emit)
         switch p.request.mode {
         case .aggregate:
@@ -124,6 +124,7 @@ struct FusionExecution: Sendable {
                 continue
             }
             if Task.isCancelled { break }
+            let needed = p.request.quorum.map { $0 - answered }
             let outcomes = await withTaskGroup(of: (Int, SeatRunner.Outcome).self) { tasks in
                 for i in group {
                     guard let seat = bySeatIndex[i] else { continue }
@@ -132,12 +133,27 @@ struct FusionExecution: Sendable {
                     }
                 }
                 var collected: [(Int, SeatRunner.Outcome)] = []
-                for await outcome in tasks { collected.append(outcome) }
+                var answeredHere = 0
+                for await outcome in tasks {
+                    collected.append(outcome)
+                    if outcome.1.failure == nil { answeredHere += 1 }
+                    // Quorum reached inside a concurrent group: stop the seats still decoding.
+                    if let needed, answeredHere >= needed { tasks.cancelAll() }
+                }
                 return collected.sorted { $0.0 < $1.0 }
             }
+            let quorumReachedHere = needed.map { need in outcomes.filter { $0.1.failure == nil }.count >= need } ?? false
             for (_, outcome) in outcomes {
                 ledger.responses += outcome.responses
-                if let failure = outcome.failure { ledger.failed.append(failure) } else { answered += 1 }
+                if var failure = outcome.failure {
+                    if quorumReachedHere && failure.reason == .cancelled {
+                        failure.reason = .quorumReached
+                        failure.message = "stopped: the quorum of \(request.quorum ?? 0) answers was reached"
+                    }
+                    ledger.failed.append(failure)
+                } else {
+                    answered += 1
+                }
                 ledger.usage = outcome.responses.reduce(ledger.usage) { $0 + $1.usage }
                 ledger.stages.modelBusy += outcome.busySeconds
                 ledger.stages.loading += outcome.loadSeconds

@@ -63,6 +63,12 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     public var rounds: Int = 0
     /// Panel sampling temperature (seats may override).
     public var temperature: Double = 0.7
+    /// Panel sampling: top-k (0 disables), top-p, min-p, repetition penalty, stop strings.
+    public var topK: Int = 40
+    public var topP: Double = 0.95
+    public var minP: Double = 0.05
+    public var repeatPenalty: Double = 1.0
+    public var stop: [String] = []
     /// Base seed; nil draws one at random (recorded in the trace for replay).
     public var seed: UInt32?
     public var panelMaxTokens: Int = 256
@@ -90,6 +96,55 @@ public struct FusionRequest: Sendable, Equatable, Codable {
         self.synthesizer = synthesizer
     }
 
+    /// JSON keys, snake_case as everywhere in results, so a `--json` result replays unchanged.
+    enum CodingKeys: String, CodingKey {
+        case messages, panel, judge, synthesizer, mode, rounds, temperature, seed, threads, timeout, quorum, stop
+        case topK = "top_k", topP = "top_p", minP = "min_p", repeatPenalty = "repeat_penalty"
+        case panelMaxTokens = "panel_max_tokens", judgeMaxTokens = "judge_max_tokens"
+        case synthesisMaxTokens = "synthesis_max_tokens", contextSize = "context_size"
+        case memoryBudget = "memory_budget", seatTimeout = "seat_timeout", ignoreEOS = "ignore_eos"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = FusionRequest(question: "", panel: [], judge: "")
+        messages = try c.decode([ChatMessage].self, forKey: .messages)
+        panel = try c.decode([SeatSpec].self, forKey: .panel)
+        judge = try c.decode(String.self, forKey: .judge)
+        synthesizer = try c.decodeIfPresent(String.self, forKey: .synthesizer)
+        mode = try c.decodeIfPresent(FusionMode.self, forKey: .mode) ?? defaults.mode
+        rounds = try c.decodeIfPresent(Int.self, forKey: .rounds) ?? defaults.rounds
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? defaults.temperature
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? defaults.topK
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP) ?? defaults.topP
+        minP = try c.decodeIfPresent(Double.self, forKey: .minP) ?? defaults.minP
+        repeatPenalty = try c.decodeIfPresent(Double.self, forKey: .repeatPenalty) ?? defaults.repeatPenalty
+        stop = try c.decodeIfPresent([String].self, forKey: .stop) ?? []
+        seed = try c.decodeIfPresent(UInt32.self, forKey: .seed)
+        panelMaxTokens = try c.decodeIfPresent(Int.self, forKey: .panelMaxTokens) ?? defaults.panelMaxTokens
+        judgeMaxTokens = try c.decodeIfPresent(Int.self, forKey: .judgeMaxTokens) ?? defaults.judgeMaxTokens
+        synthesisMaxTokens = try c.decodeIfPresent(Int.self, forKey: .synthesisMaxTokens) ?? defaults.synthesisMaxTokens
+        contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? defaults.contextSize
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        memoryBudget = try c.decodeIfPresent(Int64.self, forKey: .memoryBudget)
+        seatTimeout = try c.decodeIfPresent(Double.self, forKey: .seatTimeout)
+        timeout = try c.decodeIfPresent(Double.self, forKey: .timeout)
+        quorum = try c.decodeIfPresent(Int.self, forKey: .quorum)
+        ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
+    }
+
+    /// Reads the request recorded in a `fusion ask --json` result (or in a bare trace), for
+    /// `--replay`. Throws a readable error naming what is wrong.
+    public static func replay(from data: Data) throws -> FusionRequest {
+        struct Trace: Decodable { var request: FusionRequest }
+        struct Envelope: Decodable { var trace: Trace }
+        let decoder = JSONDecoder()
+        do { return try decoder.decode(Envelope.self, from: data).trace.request } catch let resultError {
+            if let trace = try? decoder.decode(Trace.self, from: data) { return trace.request }
+            throw FusionError.invalidRequest("not a fusion result with trace.request: \(resultError)")
+        }
+    }
+
     /// The last user message.
     public var question: String {
         messages.last(where: { $0.role == .user })?.content ?? ""
@@ -113,5 +168,14 @@ public struct FusionRequest: Sendable, Equatable, Codable {
             where value < 1 {
             throw .invalidRequest("\(name) max tokens must be at least 1")
         }
+        if contextSize < 0 { throw .invalidRequest("the context size must be 0 (model default) or more") }
+        if let threads, threads < 1 { throw .invalidRequest("threads must be at least 1") }
+        if let memoryBudget, memoryBudget <= 0 { throw .invalidRequest("the memory budget must be positive") }
+        for (name, value) in [("seat timeout", seatTimeout), ("timeout", timeout)] {
+            if let value, !(value > 0) { throw .invalidRequest("the \(name) must be a positive number of seconds") }
+        }
+        if !(0...1).contains(topP) || !(0...1).contains(minP) { throw .invalidRequest("top-p and min-p must be between 0 and 1") }
+        if topK < 0 { throw .invalidRequest("top-k must be 0 or more") }
+        if !(repeatPenalty > 0) { throw .invalidRequest("the repeat penalty must be above 0") }
     }
 }

@@ -12,6 +12,8 @@ public struct FailedModel: Sendable, Equatable, Codable {
         case decodeError = "decode_error"
         case cancelled = "cancelled"
         case quorumReached = "quorum_reached"
+        /// The scheduler's wait queue was full.
+        case busy = "busy"
     }
     public var seat: Int
     public var model: String

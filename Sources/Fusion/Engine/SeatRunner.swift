@@ -45,6 +45,7 @@ struct SeatRunner: Sendable {
         } catch is CancellationError {
             return fail(.cancelled, "cancelled before the model was loaded")
         } catch let error as SchedulerError {
+            if case .queueFull = error { return fail(.busy, error.description) }
             return fail(.memory, error.description)
         } catch {
             return fail(.loadError, String(describing: error))
@@ -71,7 +72,7 @@ struct SeatRunner: Sendable {
                     case .promptProcessed(let tokens, _):
                         emit(.seat(index: seat.index, model: model, .prefill(tokens: tokens)))
                     case .text(let sample, let text):
-                        generated += 1
+                        generated += 1   // text pieces, close to tokens; for the live status only
                         emit(.seatDelta(seat: seat.index, sample: sample, text: text))
                         if generated % 8 == 0 { emit(.seat(index: seat.index, model: model, .generating(tokens: generated))) }
                     case .finished(let sample, let summary):

@@ -26,45 +26,47 @@ struct WriterStages: Sendable {
     /// both parts, the synthesis continues the judge's conversation so its KV cache is reused.
     func judgeAndSynthesize(panel: AnonymizedPanel, _ ledger: inout FusionExecution.Ledger) async throws {
         let judgeKey = key(prepared.judge.path)
-        let budget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.judgeMaxTokens + 64)
-        let judgePrompt = JudgePrompt(question: request.question, panel: panel, budget: budget)
+        let continues = prepared.synthesizer.map { $0.path == prepared.judge.path } ?? true
+        // When the synthesis continues the judge's chat, the judge's prompt must leave room for both.
+        let reserved = request.judgeMaxTokens + 64 + (continues ? request.synthesisMaxTokens + 96 : 0)
+        let judgePrompt = JudgePrompt(question: request.question, panel: panel,
+                                      budget: PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: reserved))
         let judgeStart = ContinuousClock.now
         emit(.stage(.judge, model: request.judge))
-        let judgeLease = try await lease(judgeKey, estimate: prepared.judge.estimate, pin: true)
+        // Armed before leasing: a lease cancelled after its model was pinned must not stay pinned.
         defer { Task { [scheduler = engine.scheduler] in await scheduler.unpin(judgeKey) } }
+        let judgeLease = try await lease(judgeKey, estimate: prepared.judge.estimate, pin: true)
 
-        var judgeRaw: String?
+        var basis = SynthesisPrompt.Basis.judgeFailed(reason: "the judge produced nothing")
+        var conversation: [ChatMessage]?
         do {
             let summary = try await complete(judgeLease.resource, .chat(judgePrompt.messages),
                                              judgePrompt.parameters(maxTokens: request.judgeMaxTokens), stream: false,
                                              reusePrefix: false)
             ledger.usage = ledger.usage + summary.usage
             ledger.stages.modelBusy += summary.timings.prefillSeconds + summary.timings.decodeSeconds
-            judgeRaw = summary.text
             do {
                 let parsed = try AnalysisParser.parseDetailed(summary.text, labels: panel.labels)
                 ledger.analysis = parsed.analysis.mapLabels(panel.labelToModel)
                 if parsed.wasTruncated { ledger.judgeNote = "the judge's JSON was cut at \(request.judgeMaxTokens) tokens and repaired" }
-                emit(.analysis(ledger.analysis, note: ledger.judgeNote))
-                judgeRaw = summary.text
-                ledger.stages.judge = (ContinuousClock.now - judgeStart).seconds
-                try await synthesize(panel: panel, basis: .analysis(parsed.analysis), judgeLease: judgeLease,
-                                     judgeConversation: judgePrompt.messages + [.assistant(summary.text)], &ledger)
-                return
-            } catch let error as AnalysisParseError {
-                ledger.judgeNote = "the judge's output could not be read (\(error.description)); the final answer was written from the raw answers"
+                basis = .analysis(parsed.analysis)
+                conversation = judgePrompt.messages + [.assistant(summary.text)]
+            } catch {
+                ledger.judgeNote = "the judge's output could not be read (\(error.description)); "
+                    + "the final answer was written from the raw answers. Raw judge output: "
+                    + String(summary.text.prefix(400))
+                basis = .judgeFailed(reason: error.description)
             }
         } catch is CancellationError {
             await engine.scheduler.release(judgeLease)
             throw CancellationError()
         } catch {
             ledger.judgeNote = "the judge failed (\(error)); the final answer was written from the raw answers"
+            basis = .judgeFailed(reason: String(describing: error))
         }
-        _ = judgeRaw
         ledger.stages.judge = (ContinuousClock.now - judgeStart).seconds
-        emit(.analysis(nil, note: ledger.judgeNote))
-        try await synthesize(panel: panel, basis: .judgeFailed(reason: ledger.judgeNote ?? "unknown"),
-                             judgeLease: judgeLease, judgeConversation: nil, &ledger)
+        emit(.analysis(ledger.analysis, note: ledger.judgeNote))
+        try await synthesize(panel: panel, basis: basis, judgeLease: judgeLease, judgeConversation: conversation, &ledger)
     }
 
     private func synthesize(panel: AnonymizedPanel, basis: SynthesisPrompt.Basis, judgeLease: ModelLease<LlamaSession>,
