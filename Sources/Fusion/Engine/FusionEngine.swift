@@ -16,7 +16,11 @@ import Llama
 /// until their keep-alive passes or memory is needed.
 public final class FusionEngine: Sendable {
     public let store: ModelStore
+    /// What models may use: the requested budget minus this process's own memory (runtime,
+    /// buffers) measured at start, so peak RSS — not just reservations — stays under the budget.
     public let budget: MemoryBudget
+    /// The budget as requested (flag, environment or automatic), before the runtime is subtracted.
+    public let requestedBudget: MemoryBudget
     public let cores: Int
     let scheduler: ModelScheduler<LlamaSession>
 
@@ -27,7 +31,13 @@ public final class FusionEngine: Sendable {
                 cores: Int = ProcessInfo.processInfo.activeProcessorCount,
                 keepAlive: Duration = .seconds(300), maxQueue: Int = 16) throws {
         self.store = store
-        self.budget = try budget ?? MemoryBudget.resolve(environment: ProcessInfo.processInfo.environment)
+        let requested = try budget ?? MemoryBudget.resolve(environment: ProcessInfo.processInfo.environment)
+        requestedBudget = requested
+        let runtime = UInt64(max(0, ProcessMemoryProbe().residentBytes())) + Self.runtimeHeadroomBytes
+        self.budget = MemoryBudget(bytes: requested.bytes > runtime ? requested.bytes - runtime : 1,
+                                   source: requested.source,
+                                   detail: (requested.detail.isEmpty ? "" : requested.detail + ", ")
+                                       + "minus \(ByteFormat.string(runtime)) for the process itself")
         self.cores = max(1, cores)
         let threads = self.cores
         let models = SharedModels()
@@ -40,6 +50,9 @@ public final class FusionEngine: Sendable {
             return try LlamaSession(model: model, options: options)
         }
     }
+
+    /// Room kept for allocations that grow while a fusion runs (prompts, streams, results).
+    static let runtimeHeadroomBytes: UInt64 = 48 << 20
 
     /// The memory plan for a request, without loading anything (`fusion plan`).
     public func plan(_ request: FusionRequest) throws -> MemoryPlan {
@@ -107,8 +120,11 @@ public final class FusionEngine: Sendable {
         var missing: [FailedModel] = []
         var fingerprints: [ModelFingerprint] = []
         var budget = self.budget
-        if let explicit = request.memoryBudget, explicit > 0, UInt64(explicit) < budget.bytes {
-            budget = MemoryBudget(bytes: UInt64(explicit), source: .explicit, detail: "request")
+        if let explicit = request.memoryBudget, explicit > 0, UInt64(explicit) < requestedBudget.bytes {
+            // A smaller per-request budget shrinks the plan; the process's own share still comes off.
+            let runtime = requestedBudget.bytes - self.budget.bytes
+            let bytes = UInt64(explicit) > runtime ? UInt64(explicit) - runtime : 1
+            budget = MemoryBudget(bytes: bytes, source: .explicit, detail: "request, minus the process itself")
         }
 
         for (index, spec) in request.panel.enumerated() {
