@@ -11,6 +11,9 @@ final class SamplerChain {
     let pointer: UnsafeMutablePointer<llama_sampler>
     private let grammar: UnsafeMutablePointer<llama_sampler>?
     private var candidates: [llama_token_data] = []
+    /// Greedy without penalties: the pick is the argmax of the logits, no candidate array needed
+    /// (building one costs ~0.5 ms per token on a 262k vocabulary).
+    private let pureGreedy: Bool
     let seed: UInt32
 
     init(parameters p: GenerationParameters, vocabulary: Vocabulary) throws(LlamaError) {
@@ -30,6 +33,8 @@ final class SamplerChain {
         pointer = chain
         grammar = grammarSampler
         seed = p.seed == 0xFFFF_FFFF ? UInt32.random(in: 0..<UInt32.max) : p.seed
+        let penalties = p.repeatPenalty != 1 || p.frequencyPenalty != 0 || p.presencePenalty != 0
+        pureGreedy = p.temperature <= 0 && !penalties && grammarSampler == nil
 
         if p.repeatPenalty != 1 || p.frequencyPenalty != 0 || p.presencePenalty != 0 {
             llama_sampler_chain_add(chain, llama_sampler_init_penalties(
@@ -55,6 +60,16 @@ final class SamplerChain {
 
     /// Samples (and accepts) a token from the logits at `outputIndex` of the last decode.
     func sample(context: OpaquePointer, outputIndex: Int32) -> Token {
+        if pureGreedy, let logits = llama_get_logits_ith(context, outputIndex) {
+            let count = Int(llama_vocab_n_tokens(llama_model_get_vocab(llama_get_model(context))))
+            var best = 0
+            var bestValue = logits[0]
+            for i in 1..<count where logits[i] > bestValue {
+                best = i
+                bestValue = logits[i]
+            }
+            return Token(best)
+        }
         guard let grammar else { return llama_sampler_sample(pointer, context, outputIndex) }
         guard let logits = llama_get_logits_ith(context, outputIndex) else {
             return llama_sampler_sample(pointer, context, outputIndex)
