@@ -43,12 +43,14 @@ let package = Package(
                 swiftSettings: llamaHeaders, linkerSettings: llamaLinker),
         .target(name: "Fusion", dependencies: ["Llama", "GGUF"], swiftSettings: llamaHeaders),
         .target(name: "CommandLineKit"),
+        .target(name: "HTTPServer"),
         .executableTarget(name: "FusionCLI", dependencies: ["Fusion", "Llama", "CommandLineKit"],
                           swiftSettings: llamaHeaders),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "GGUF"], swiftSettings: llamaHeaders),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Llama"], swiftSettings: llamaHeaders),
         .testTarget(name: "CommandLineKitTests", dependencies: ["CommandLineKit"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ],
     swiftLanguageModes: [.v6]
 )
