@@ -58,7 +58,8 @@ struct FusionExecution: Sendable {
         let trace = FusionTrace(
             request: prepared?.request ?? request, plan: prepared?.plan, stages: ledger.stages,
             peakResidentBytes: PeakMemory.processPeakBytes(), peakReservedBytes: snapshot.peakReservedBytes,
-            budgetBytes: snapshot.budgetBytes, models: prepared?.fingerprints ?? [], labels: ledger.labels,
+            budgetBytes: Int64(clamping: engine.requestedBudget.bytes).clampedBelow(by: request.memoryBudget),
+            modelBudgetBytes: snapshot.budgetBytes, models: prepared?.fingerprints ?? [], labels: ledger.labels,
             judgeNote: ledger.judgeNote, reusedJudgeCache: ledger.reusedJudgeCache,
             cachedSynthesisPromptTokens: ledger.cachedSynthesisTokens)
         var failedModels = ledger.failed
@@ -167,6 +168,11 @@ struct FusionExecution: Sendable {
         ledger.failed.append(failure)
         emit(.seatFailed(failure))
     }
+}
+
+extension Int64 {
+    /// The smaller of self and a per-request budget, if one was given.
+    func clampedBelow(by other: Int64?) -> Int64 { other.map { Swift.min(self, $0) } ?? self }
 }
 
 /// Peak resident memory of this process.

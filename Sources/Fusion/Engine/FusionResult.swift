@@ -75,7 +75,10 @@ public struct FusionTrace: Sendable, Codable {
     public var peakResidentBytes: Int64?
     /// Peak bytes reserved by the scheduler (what the budget governs).
     public var peakReservedBytes: Int64?
+    /// The memory budget asked for (flag, environment, request or automatic): peak RSS stays under it.
     public var budgetBytes: Int64?
+    /// The part of it models may reserve: the budget minus the process's own memory and headroom.
+    public var modelBudgetBytes: Int64?
     public var models: [ModelFingerprint]
     /// Anonymous label → model shown to the judge.
     public var labels: [String: String]
