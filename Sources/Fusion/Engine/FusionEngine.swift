@@ -43,11 +43,19 @@ public final class FusionEngine: Sendable {
         let models = SharedModels()
         scheduler = ModelScheduler(budgetBytes: Int64(clamping: self.budget.bytes), maxQueue: maxQueue,
                                    keepAlive: keepAlive, probe: ProcessMemoryProbe()) { key in
-            // Contexts of one file (a 3-sample seat and the judge) share one copy of the weights.
-            let model = try models.model(at: key.path)
-            var options = ContextOptions(contextSize: key.contextSize, threads: threads, sequences: key.sequences)
-            options.batchSize = 512
-            return try LlamaSession(model: model, options: options)
+            // Loading maps the file, repacks weights and allocates the KV cache: seconds of
+            // blocking work, so it runs on a Dispatch thread, not on Swift's cooperative pool.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<LlamaSession, Error>) in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(with: Result {
+                        // Contexts of one file (a 3-sample seat and the judge) share one copy of the weights.
+                        let model = try models.model(at: key.path)
+                        var options = ContextOptions(contextSize: key.contextSize, threads: threads, sequences: key.sequences)
+                        options.batchSize = 512
+                        return try LlamaSession(model: model, options: options)
+                    })
+                }
+            }
         }
     }
 
