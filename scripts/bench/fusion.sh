@@ -14,6 +14,9 @@
 #      Target <= 1.10.
 #   5. Peak RSS vs budget on the mixed panel: ample (default), 60 % of the panel total, and just
 #      above the largest model (estimates from `fusion plan --json`).
+# Two llama-bench references explain what the targets cannot beat on a given machine: the cost of
+# a 4-token decode step vs a 1-token one (pp4 vs pp1 at depth 256: the self-fusion floor), and the
+# judge model's decode rate at the KV depth where the judge and synthesizer actually decode.
 # Everything runs with --ignore-eos (fixed token counts), --seed 1 and the threads above.
 #
 # Before measuring, the script waits (polling every 20 s, up to QUIET_MAX seconds) until no other
@@ -231,21 +234,43 @@ csv() { local IFS=,; echo "$*"; }
 lf_log "waiting until no other benchmark/test/build runs and the load average is below 1.0"
 wait_quiet full
 started="$(date '+%F %T %Z')"
+# CPU time the whole machine spent busy vs the time our own runs used, to flag interference.
+cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+cpu_steal_ticks() { awk '/^cpu / { print $9 }' /proc/stat; }
+own_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat"; }
+busy0="$(cpu_busy_ticks)"; steal0="$(cpu_steal_ticks)"; own0="$(own_ticks)"; wall0="$(date +%s.%N)"
 lf_log "quiet (load $(cut -d' ' -f1 /proc/loadavg)); measuring"
 
-# llama-bench rates (these runs also bring the model files into the page cache).
+# llama-bench rates, in two passes: one now (it also brings the model files into the page cache)
+# and one right after the mixed fusion. Item 4 uses the faster of the two for each rate, so noise
+# on this shared machine cannot make llama.cpp's limit look slower than it is.
 lb_commit="?"
-for m in "${PANEL[@]}"; do
-  wait_quiet procs
-  path="$(model_path "$m")"
-  cmd=("$llama_bench" -m "$path" -p 256 -n 64 -t "$SEQ_THREADS" -r "$LB_REPS" -o json)
-  record "${cmd[@]}"
-  lf_log "$m: llama-bench"
-  "${cmd[@]}" >"$work/lb-$m.json" 2>"$work/lb-$m.log" || { tail -20 "$work/lb-$m.log" >&2; lf_die "llama-bench failed for $m"; }
-  read -r pp tg lb_commit <<<"$(py llama-bench "$work/lb-$m.json")" || lf_die "cannot read llama-bench output for $m"
-  echo "$m $pp $tg $lb_commit" >>"$work/rates.txt"
-  lf_log "$m: pp256 $pp tok/s, tg64 $tg tok/s"
-done
+llama_bench_pass() {
+  local pass="$1" m path pp tg
+  for m in "${PANEL[@]}"; do
+    wait_quiet procs
+    path="$(model_path "$m")"
+    cmd=("$llama_bench" -m "$path" -p 256 -n 64 -t "$SEQ_THREADS" -r "$LB_REPS" -o json)
+    if [ "$pass" = 1 ]; then record "${cmd[@]}"; fi
+    lf_log "$m: llama-bench (pass $pass)"
+    "${cmd[@]}" >"$work/lb-$m-$pass.json" 2>"$work/lb-$m.log" \
+      || { tail -20 "$work/lb-$m.log" >&2; lf_die "llama-bench failed for $m"; }
+    read -r pp tg lb_commit <<<"$(py llama-bench "$work/lb-$m-$pass.json")" || lf_die "cannot read llama-bench output for $m"
+    echo "$m $pp $tg $lb_commit $pass" >>"$work/rates.txt"
+    lf_log "$m: pp256 $pp tok/s, tg64 $tg tok/s"
+  done
+}
+llama_bench_pass 1
+
+# llama.cpp's own cost of one decode step of 4 tokens vs 1 token (at a KV depth of 256, about the
+# mean depth of a 4 × 128-token self-fusion): the floor the self-fusion ratio can reach with this
+# llama.cpp build, model quantization and core count.
+wait_quiet procs
+cmd=("$llama_bench" -m "$(model_path "$SELF_MODEL")" -p "1,4" -n 0 -d 256 -t "$SEQ_THREADS" -r 3 -o json)
+record "${cmd[@]}"
+lf_log "$SELF_MODEL: llama-bench batch of 1 vs 4 tokens"
+"${cmd[@]}" >"$work/lb-batch.json" 2>"$work/lb-batch.log" \
+  || { tail -20 "$work/lb-batch.log" >&2; lf_log "llama-bench (batch floor) failed: the reference is left out"; rm -f "$work/lb-batch.json"; }
 
 # 1. Solo generation of the same length and prompt, then self-fusion.
 wait_quiet procs
@@ -267,6 +292,20 @@ run_ask self -- --self 4 -m "$SELF_MODEL" --ignore-eos --max-tokens "$MAX_TOKENS
 mixed=(--panel "$(csv "${PANEL[@]}")" --judge "$JUDGE" --ignore-eos --max-tokens "$MAX_TOKENS" --seed "$SEED")
 run_ask mixed-seq -- "${mixed[@]}" --judge-max-tokens "$WRITER_TOKENS" --synthesis-max-tokens "$WRITER_TOKENS" \
     --threads "$SEQ_THREADS" || failures+=(mixed-seq)
+llama_bench_pass 2
+
+# The judge and synthesizer decode deep in their context (after the panel's answers), where a
+# decode step costs more than llama-bench's tg64 on an empty cache: measure the judge model's
+# decode rate at the mean KV depth of its decoded tokens, as a second reference for item 4.
+if grep -q $'^mixed-seq\tok' "$work/status.tsv"; then
+  depth="$(py writer-depth "$work/mixed-seq.json")" || lf_die "cannot compute the judge model's KV depth"
+  wait_quiet procs
+  cmd=("$llama_bench" -m "$(model_path "$JUDGE")" -p 0 -n 64 -d "$depth" -t "$SEQ_THREADS" -r "$LB_REPS" -o json)
+  record "${cmd[@]}"
+  lf_log "$JUDGE: llama-bench tg64 at depth $depth"
+  "${cmd[@]}" >"$work/lb-depth.json" 2>"$work/lb-depth.log" \
+    || { tail -20 "$work/lb-depth.log" >&2; lf_log "llama-bench (depth) failed: the reference is left out"; rm -f "$work/lb-depth.json"; }
+fi
 if ! run_ask mixed-conc timeout "$CONC_TIMEOUT" -- "${mixed[@]}" --judge-max-tokens "$SHORT_TOKENS" \
     --synthesis-max-tokens "$SHORT_TOKENS" --threads "$CONC_THREADS"; then
   grep -q $'^mixed-conc\ttimeout' "$work/status.tsv" || failures+=(mixed-conc)   # a timeout is a result
@@ -276,15 +315,30 @@ fi
 cmd=("$fusion" plan --json "${models_flag[@]}" "${mixed[@]}" --threads "$SEQ_THREADS")
 record "${cmd[@]}"
 "${cmd[@]}" >"$work/plan.json" 2>"$work/plan.log" || { tail -5 "$work/plan.log" >&2; lf_die "fusion plan failed"; }
-py budgets "$work/plan.json" >"$work/budgets.txt" || lf_die "cannot read the plan's estimates"
-read -r panel_total largest sixty above <"$work/budgets.txt"
-lf_log "panel total $panel_total B, largest model $largest B → budgets: ample, $sixty B, $above B"
+# The budget covers the whole process: the engine keeps part of it for itself. A plan with a
+# known budget shows how much (asked − budget.bytes).
+probe=$((2 * 1024 * 1024 * 1024))
+cmd=("$fusion" plan --json "${models_flag[@]}" "${mixed[@]}" --threads "$SEQ_THREADS" --memory-budget "$probe")
+record "${cmd[@]}"
+"${cmd[@]}" >"$work/plan-probe.json" 2>"$work/plan.log" || { tail -5 "$work/plan.log" >&2; lf_die "fusion plan --memory-budget $probe failed"; }
+py budgets "$work/plan.json" "$work/plan-probe.json" "$probe" >"$work/budgets.txt" || lf_die "cannot read the plan's estimates"
+read -r panel_total largest sixty above overhead <"$work/budgets.txt"
+lf_log "panel total $panel_total B, largest model $largest B, engine's own share $overhead B → budgets: ample, $sixty B, $above B"
 budget_common=("${mixed[@]}" --judge-max-tokens "$SHORT_TOKENS" --synthesis-max-tokens "$SHORT_TOKENS" --threads "$SEQ_THREADS")
 run_ask budget-ample -- "${budget_common[@]}" || failures+=(budget-ample)
 run_ask budget-sixty -- "${budget_common[@]}" --memory-budget "$sixty" || failures+=(budget-sixty)
 run_ask budget-above -- "${budget_common[@]}" --memory-budget "$above" || failures+=(budget-above)
 
 # --- Report ---------------------------------------------------------------------------------------
+busy1="$(cpu_busy_ticks)"; steal1="$(cpu_steal_ticks)"; own1="$(own_ticks)"; wall1="$(date +%s.%N)"
+hz="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+interference="$(awk -v b="$((busy1 - busy0))" -v o="$((own1 - own0))" -v st="$((steal1 - steal0))" \
+  -v w0="$wall0" -v w1="$wall1" -v hz="$hz" 'BEGIN {
+    w = w1 - w0; if (w <= 0) w = 1
+    other = (b - o) / hz / w * 100; if (other < 0) other = 0
+    printf "%.0f %.1f %.1f", w, other, st / hz / w * 100 }')"
+read -r measured_s other_pct steal_pct <<<"$interference"
+lf_log "measurement took ${measured_s} s; other processes used ${other_pct} % of a core on average, steal ${steal_pct} %"
 lscpu_field() { lscpu 2>/dev/null | sed -n "s/^$1:[[:space:]]*//p" | head -1; }
 cpu="$(lscpu_field 'Model name')"
 [ -n "$cpu" ] || cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)"
@@ -306,6 +360,10 @@ source_line="$(sed -n 's/^source=//p' "$prefix/localfusion-build.txt" 2>/dev/nul
   echo "- Question: \"$QUESTION\" (chat template, same prompt for \`generate\` and every seat)."
   echo "- Every run: --ignore-eos, --seed $SEED; panel $MAX_TOKENS tokens per answer; judge and synthesis" \
        "$WRITER_TOKENS tokens in the measured mixed fusion, $SHORT_TOKENS where only the panel or memory matters."
+  echo "- Interference: the measurements took ${measured_s} s, during which other processes used ${other_pct} % of" \
+       "one core on average (machine busy time minus our own runs' CPU time, from /proc/stat) and the" \
+       "hypervisor stole ${steal_pct} %. The script waits for no other benchmark/test/build and a load below 1.0 first."
+  echo "- llama-bench rates: the faster of two passes (before the fusion runs, and right after the mixed fusion)."
   echo "- Commands, in order:"
   sed 's/^/  /' "$work/commands.md"
 } >"$work/details.md"
