@@ -10,11 +10,12 @@ let rootSpec = CommandSpec(
         Models come from the catalog in models/catalog.json and live in $FUSION_MODELS \
         (default ~/.cache/localfusion/models). Results go to stdout, progress to stderr.
         """,
-    subcommands: [AskCommand.spec, PlanCommand.spec, GenerateCommand.spec, ModelsCommand.spec],
+    subcommands: [AskCommand.spec, PlanCommand.spec, GenerateCommand.spec, ServeCommand.spec, ModelsCommand.spec],
     examples: [
         "fusion ask \"Why is the sky blue?\"",
         "fusion models pull smollm2-135m",
         "fusion generate -m smollm2-135m \"Name three primary colors.\"",
+        "fusion serve --port 8080",
     ],
     version: "fusion 0.1.0")
 
@@ -24,6 +25,7 @@ do {
     case "ask": try await AskCommand.run(parsed)
     case "plan": try await PlanCommand.run(parsed)
     case "generate": try await GenerateCommand.run(parsed)
+    case "serve": try await ServeCommand.run(parsed)
     case "models": try await ModelsCommand.run(parsed)
     default:
         FileHandle.standardError.write(Data(parsed.helpText.utf8))

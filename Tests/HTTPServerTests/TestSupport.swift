@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+@_exported import HTTPTestSupport
 
 extension HTTPServerConfiguration {
     /// Loopback, ephemeral port, default limits.
@@ -25,23 +26,6 @@ func withServer(_ configuration: HTTPServerConfiguration = .test,
         throw error
     }
     await server.stop(gracePeriod: .milliseconds(200))
-}
-
-/// Runs blocking client code on a fresh thread and awaits its result.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.start()
-    }
-}
-
-/// One request on a new connection; the response.
-func roundTrip(_ port: Int, _ request: String, timeout: Duration = .seconds(5)) async throws -> RawResponse {
-    try await blocking {
-        let client = try TestClient(port: port)
-        client.send(request)
-        return try client.readResponse(timeout: timeout)
-    }
 }
 
 /// A handler that echoes the request: method, path, query and body as text.

@@ -1,8 +1,8 @@
-// A tiny raw-socket HTTP client for the tests: it sends exactly the bytes a test gives it (including
+// A tiny raw-socket HTTP client for the server tests (HTTPServerTests, FusionServerTests): it sends exactly the bytes a test gives it (including
 // malformed ones no real client would produce) and reads responses incrementally, so tests can see
 // when bytes arrive, not just what arrives.
 import Foundation
-@testable import HTTPServer
+import HTTPServer
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,26 +19,27 @@ private let clientNoSignal = Int32(MSG_NOSIGNAL)
 
 private func clientClose(_ fd: Int32) { _ = close(fd) }
 
-struct TestClientError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A response as read off the wire.
-struct RawResponse: Sendable {
-    var status: Int
-    var headers: HTTPHeaders
-    var body: [UInt8]
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var error: OpenAIErrorBody? { OpenAIErrorBody.decode(body) }
+public struct RawResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    public var error: OpenAIErrorBody? { OpenAIErrorBody.decode(body) }
 }
 
-/// A blocking loopback client with timeouts on every read.
-final class TestClient {
+/// A blocking loopback client with timeouts on every read. Unchecked Sendable: a test uses it from
+/// one thread at a time (handing it to `blocking` and back).
+public final class TestClient: @unchecked Sendable {
     private var fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, host: String = "127.0.0.1") throws {
+    public init(port: Int, host: String = "127.0.0.1") throws {
         fd = socket(AF_INET, clientStreamType, 0)
         guard fd >= 0 else { throw TestClientError("socket failed") }
         var address = sockaddr_in()
@@ -61,16 +62,16 @@ final class TestClient {
 
     deinit { close() }
 
-    func close() {
+    public func close() {
         if fd >= 0 { clientClose(fd); fd = -1 }
     }
 
     /// Half-closes: no more bytes from us, but we can still read.
-    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
 
     /// Sends all bytes; returns false if the server closed or reset the connection.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { rawSend(fd, $0.baseAddress, $0.count, clientNoSignal) }
@@ -81,12 +82,12 @@ final class TestClient {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads more bytes into the buffer; false on EOF, error or timeout.
     private func fill(timeout: Duration) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&pfd, 1, Socket.milliseconds(until: .now + timeout))
+        let ready = poll(&pfd, 1, milliseconds(until: .now + timeout))
         guard ready > 0 else { return false }
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = recv(fd, &chunk, chunk.count, 0)
@@ -117,7 +118,7 @@ final class TestClient {
     }
 
     /// Reads a status line and headers (skipping 1xx responses unless `keepInformational`).
-    func readHead(timeout: Duration = .seconds(5), keepInformational: Bool = false) throws -> (status: Int, headers: HTTPHeaders) {
+    public func readHead(timeout: Duration = .seconds(5), keepInformational: Bool = false) throws -> (status: Int, headers: HTTPHeaders) {
         let deadline = ContinuousClock.now + timeout
         while true {
             let statusLine = try readLine(deadline: deadline)
@@ -130,7 +131,7 @@ final class TestClient {
                 let line = try readLine(deadline: deadline)
                 if line.isEmpty { break }
                 let pieces = line.split(separator: ":", maxSplits: 1)
-                headers.add(name: String(pieces[0]), value: pieces.count > 1 ? pieces[1].trimmingASCIIWhitespace() : "")
+                headers.add(name: String(pieces[0]), value: pieces.count > 1 ? pieces[1].trimmingCharacters(in: .whitespaces) : "")
             }
             if status / 100 == 1 && !keepInformational { continue }
             return (status, headers)
@@ -138,7 +139,7 @@ final class TestClient {
     }
 
     /// Reads one chunk of a chunked body; nil for the terminating chunk.
-    func readChunk(timeout: Duration = .seconds(5)) throws -> [UInt8]? {
+    public func readChunk(timeout: Duration = .seconds(5)) throws -> [UInt8]? {
         let deadline = ContinuousClock.now + timeout
         let sizeLine = try readLine(deadline: deadline)
         guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else { throw TestClientError("bad chunk size \(sizeLine)") }
@@ -152,7 +153,7 @@ final class TestClient {
     }
 
     /// Reads a complete response (Content-Length, chunked, or until close).
-    func readResponse(timeout: Duration = .seconds(5), method: String = "GET") throws -> RawResponse {
+    public func readResponse(timeout: Duration = .seconds(5), method: String = "GET") throws -> RawResponse {
         let deadline = ContinuousClock.now + timeout
         let (status, headers) = try readHead(timeout: timeout)
         var body: [UInt8] = []
@@ -171,11 +172,11 @@ final class TestClient {
     }
 
     /// Whether the server closes the connection within `timeout` (any unread bytes are discarded).
-    func waitForClose(timeout: Duration = .seconds(3)) -> Bool {
+    public func waitForClose(timeout: Duration = .seconds(3)) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&pfd, 1, Socket.milliseconds(until: deadline)) > 0 else { return false }
+            guard poll(&pfd, 1, milliseconds(until: deadline)) > 0 else { return false }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = recv(fd, &chunk, chunk.count, 0)
             if count <= 0 { return true }
@@ -184,10 +185,16 @@ final class TestClient {
     }
 
     /// Whether nothing at all arrives (and the connection stays open) for `duration`.
-    func staysQuiet(for duration: Duration) -> Bool {
+    public func staysQuiet(for duration: Duration) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return buffer.isEmpty && poll(&pfd, 1, Socket.milliseconds(until: .now + duration)) == 0
+        return buffer.isEmpty && poll(&pfd, 1, milliseconds(until: .now + duration)) == 0
     }
+}
+
+/// Milliseconds from now until `deadline` for poll(2), at least 0.
+private func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
+    let (seconds, attoseconds) = (deadline - .now).components
+    return Int32(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
 }
 
 private func rawSend(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
@@ -195,11 +202,28 @@ private func rawSend(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int, _ 
 }
 
 /// `GET path` with the Host header HTTP/1.1 requires.
-func get(_ path: String, headers: String = "") -> String {
+public func get(_ path: String, headers: String = "") -> String {
     "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(headers)\r\n"
 }
 
 /// `POST path` with a Content-Length body.
-func post(_ path: String, body: String, headers: String = "") -> String {
+public func post(_ path: String, body: String, headers: String = "") -> String {
     "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\n\(headers)\r\n\(body)"
+}
+
+/// Runs blocking client code on a fresh thread and awaits its result.
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}
+
+/// One request on a new connection; the response.
+public func roundTrip(_ port: Int, _ request: String, timeout: Duration = .seconds(5)) async throws -> RawResponse {
+    try await blocking {
+        let client = try TestClient(port: port)
+        client.send(request)
+        return try client.readResponse(timeout: timeout)
+    }
 }

@@ -1,0 +1,84 @@
+// Fusion through the API: `fusion/<preset>` as a model, OpenRouter's fusion plugin, and the
+// server tool — each answered by real models, with the extra `fusion` object clients can read.
+import Foundation
+import Testing
+import HTTPTestSupport
+@testable import FusionServer
+
+@Suite("Fusion through the API", .serialized)
+struct FusionRouteTests {
+    /// Keeps the final answer short and the run reproducible.
+    static var short: [String: Any] { ["max_tokens": 48, "seed": 11] }
+
+    @Test("model fusion/fast answers with the preset's panel in the fusion object, usage covering every call")
+    func presetAsModel() async throws {
+        try await ServerTests.withServer(models: ["smollm2-135m", "gemma3-270m"]) { server in
+            let response = try await postChat(server.port, chatBody(model: "fusion/fast", "Name a primary color.", extra: Self.short))
+            #expect(response.status == 200, "\(response.text)")
+            #expect(response.json["model"] as? String == "fusion/fast")
+            #expect(!(response.content ?? "").isEmpty)
+            let fusion = try #require(response.json["fusion"] as? [String: Any])
+            #expect(fusion["route"] as? String == "model")
+            #expect(fusion["preset"] as? String == "fast")
+            #expect(fusion["status"] as? String == "ok")
+            let responses = try #require(fusion["responses"] as? [[String: Any]])
+            #expect(Set(responses.compactMap { $0["model"] as? String }) == ["smollm2-135m", "gemma3-270m"])
+            #expect(responses.allSatisfy { !(($0["text"] as? String) ?? "").isEmpty })
+            #expect(fusion["trace"] is [String: Any])
+            // The response's usage is the fusion's: every panel answer plus judge and synthesis.
+            let panelTokens = responses.compactMap { ($0["usage"] as? [String: Int])?["completion_tokens"] }.reduce(0, +)
+            #expect(response.usage["completion_tokens", default: 0] > panelTokens)
+        }
+    }
+
+    @Test("The fusion plugin sets the panel and the judge; streaming sends progress comments and the answer")
+    func pluginStreamed() async throws {
+        try await ServerTests.withServer(models: ["smollm2-135m", "qwen2.5-coder-0.5b"]) { server in
+            let plugin: [String: Any] = ["id": "fusion", "model": "qwen2.5-coder-0.5b",
+                                         "analysis_models": ["smollm2-135m", "qwen2.5-coder-0.5b"], "max_completion_tokens": 40]
+            let response = try await postChat(server.port, chatBody(model: "qwen2.5-coder-0.5b", "What is 6 times 7?", extra: [
+                "max_tokens": 48, "seed": 3, "plugins": [plugin], "stream": true, "stream_options": ["include_usage": true]]))
+            #expect(response.status == 200)
+            let events = EventStream(response.text)
+            #expect(events.data.last == "[DONE]")
+            #expect(!events.text.isEmpty)
+            #expect(events.finishReasons == ["stop"])
+            #expect(events.comments.contains { $0.contains("seat 0 smollm2-135m") }, "progress comments: \(events.comments)")
+            #expect(events.comments.contains { $0.contains("judge by qwen2.5-coder-0.5b") })
+            let last = try #require(events.chunks.first { $0["fusion"] != nil })
+            let fusion = try #require(last["fusion"] as? [String: Any])
+            #expect(fusion["route"] as? String == "plugin")
+            let models = (fusion["responses"] as? [[String: Any]])?.compactMap { $0["model"] as? String }
+            #expect(models == ["smollm2-135m", "qwen2.5-coder-0.5b"])
+            #expect(events.chunks.contains { $0["usage"] != nil })
+        }
+    }
+
+    @Test("The fusion tool runs fusion, hands its answer to the outer model and reports both in usage")
+    func serverTool() async throws {
+        try await ServerTests.withServer(models: ["smollm2-135m", "qwen2.5-coder-0.5b"]) { server in
+            let tool: [String: Any] = ["type": "fusion", "analysis_models": ["smollm2-135m"], "model": "qwen2.5-coder-0.5b",
+                                       "max_completion_tokens": 32]
+            let response = try await postChat(server.port, chatBody(model: "qwen2.5-coder-0.5b", "Name one planet.", extra: [
+                "max_tokens": 40, "seed": 5, "tools": [tool], "tool_choice": "required"]))
+            #expect(response.status == 200, "\(response.text)")
+            #expect(!(response.content ?? "").isEmpty)
+            let fusion = try #require(response.json["fusion"] as? [String: Any])
+            #expect(fusion["route"] as? String == "tool")
+            #expect(!((fusion["tool_result"] as? String) ?? "").isEmpty)
+            let fusionUsage = try #require(fusion["usage"] as? [String: Int])
+            #expect(response.usage["total_tokens", default: 0] > fusionUsage["total_tokens", default: 0],
+                    "usage adds the outer model's call to the fusion's")
+        }
+    }
+
+    @Test("tool_choice none answers with the model alone")
+    func toolChoiceNone() async throws {
+        try await ServerTests.withServer(models: ["smollm2-135m"]) { server in
+            let response = try await postChat(server.port, chatBody(model: "smollm2-135m", "Say hi.", extra: [
+                "max_tokens": 8, "tools": [["type": "fusion"]], "tool_choice": "none"]))
+            #expect(response.status == 200)
+            #expect(response.json["fusion"] == nil)
+        }
+    }
+}
