@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "GGUF"),
         .target(name: "Llama", dependencies: ["CLlama", "GGUF"],
                 swiftSettings: llamaHeaders, linkerSettings: llamaLinker),
-        .target(name: "Fusion", dependencies: ["Llama", "GGUF"], swiftSettings: llamaHeaders),
+        .target(name: "Fusion", dependencies: ["Llama", "GGUF", "OpenAIClient"], swiftSettings: llamaHeaders),
         .target(name: "CommandLineKit"),
         .target(name: "Eval"),
         .target(name: "HTTPServer"),
@@ -59,7 +59,9 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "FusionServerTests", dependencies: ["FusionServer", "Fusion", "Llama", "HTTPServer", "HTTPTestSupport"],
                     swiftSettings: llamaHeaders),
-        .testTarget(name: "OpenAIClientTests", dependencies: ["OpenAIClient", "HTTPServer"]),
+        .testTarget(name: "RemoteSeatTests", dependencies: ["Fusion", "FusionServer", "HTTPServer", "HTTPTestSupport", "Llama"],
+                    swiftSettings: llamaHeaders),
+        .testTarget(name: "OpenAIClientTests", dependencies: ["OpenAIClient", "HTTPServer", "HTTPTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

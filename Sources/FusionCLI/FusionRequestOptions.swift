@@ -32,7 +32,25 @@ enum FusionRequestOptions {
         .option("threads", short: "t", value: "n", type: .integer, help: "CPU threads (default: all cores)."),
         .flag("ignore-eos", help: "Generate the full token budget everywhere (benchmarks)."),
         .option("models-dir", value: "dir", help: "Where models live (default: $FUSION_MODELS or ~/.cache/localfusion/models)."),
+    ] + remoteSpecs
+
+    /// Remote providers and the privacy switch (shared with `serve`).
+    static let remoteSpecs: [OptionSpec] = [
+        .option("providers", value: "file", help: "Remote providers and seat chains (JSON; default: $FUSION_PROVIDERS). Panel entries may then be remote:<provider>/<model> or a chain alias."),
+        .flag("offline", help: "Forbid every remote call (also FUSION_OFFLINE=1): remote links are skipped."),
     ]
+
+    /// The remote settings from --providers / --offline and the environment.
+    static func remoteSettings(_ args: ParsedCommand) throws -> RemoteSettings {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let providers = try ProvidersConfig.resolve(explicit: args.string("providers"), environment: environment)
+            return RemoteSettings(providers: providers, offline: args.flag("offline") || RemoteSettings.offlineFromEnvironment(environment),
+                                  environment: environment)
+        } catch {
+            throw UsageFailure(error.description)
+        }
+    }
 
     static func splitList(_ text: String) -> [String] {
         text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -92,6 +110,7 @@ enum FusionRequestOptions {
         let budget = try MemoryBudget.resolve(explicit: request.memoryBudget.map { UInt64(max(1, $0)) },
                                               environment: ProcessInfo.processInfo.environment)
         return try FusionEngine(store: store, budget: budget,
-                                cores: request.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                cores: request.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                remote: remoteSettings(args))
     }
 }

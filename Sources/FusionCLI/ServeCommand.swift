@@ -29,7 +29,7 @@ enum ServeCommand {
             .option("keep-alive", value: "s", type: .number, default: "300", help: "Seconds an idle model stays loaded."),
             .repeated("preload", value: "id", help: "Load this model at start and keep it loaded; /health is 503 until it is."),
             .option("grace", value: "s", type: .number, default: "10", help: "Seconds running requests get to finish on shutdown."),
-        ],
+        ] + FusionRequestOptions.remoteSpecs,
         examples: [
             "fusion serve",
             "fusion serve --port 8080 --api-key secret --preload qwen2.5-coder-1.5b",
@@ -67,7 +67,8 @@ enum ServeCommand {
         let budget = try MemoryBudget.resolve(explicit: args.byteSize("memory-budget").map { UInt64(max(1, $0)) },
                                               environment: ProcessInfo.processInfo.environment)
         let engine = try FusionEngine(store: store, budget: budget, cores: configuration.threads ?? cores,
-                                      keepAlive: .seconds(keepAlive), maxQueue: max(16, configuration.maxWaiting))
+                                      keepAlive: .seconds(keepAlive), maxQueue: max(16, configuration.maxWaiting),
+                                      remote: FusionRequestOptions.remoteSettings(args))
         let server = FusionAPIServer(engine: engine, presets: presets, configuration: configuration)
         do { try server.start() } catch { throw CommandFailure("cannot start the server: \(error)") }
 

@@ -44,7 +44,7 @@ public final class FusionAPIServer: Sendable {
     public init(engine: FusionEngine, presets: FusionPresets, configuration: FusionServerConfiguration) {
         self.engine = engine
         self.configuration = configuration
-        router = ModelRouter(store: engine.store, presets: presets, contextSize: configuration.contextSize,
+        router = ModelRouter(store: engine.store, presets: presets, remote: engine.remote, contextSize: configuration.contextSize,
                              threads: configuration.threads)
         admission = AdmissionQueue(maxActive: configuration.maxActive, maxWaiting: configuration.maxWaiting)
     }

@@ -16,6 +16,7 @@ struct ModelRouter: Sendable {
     static let fusionModel = "fusion"
     let store: ModelStore
     let presets: FusionPresets
+    let remote: RemoteSettings
     /// Context size and threads every model uses on this server.
     let contextSize: Int
     let threads: Int?
@@ -113,9 +114,10 @@ struct ModelRouter: Sendable {
         fusion.threads = threads
     }
 
-    /// A catalog id (downloaded or not: a missing member becomes a `failed_models` entry).
+    /// A catalog id (downloaded or not: a missing member becomes a `failed_models` entry), a seat
+    /// chain alias or a `remote:<provider>/<model>` of the providers file.
     private func requireKnown(_ model: String, param: String) throws(APIError) {
-        guard store.catalog.ids.contains(model) else { throw APIError.modelNotFound(model, known: localModels).with(param: param) }
+        guard store.catalog.ids.contains(model) || remote.knows(model) else { throw APIError.modelNotFound(model, known: localModels).with(param: param) }
     }
 
     /// A catalog id whose file is on disk. Paths are refused: clients must not name server files.

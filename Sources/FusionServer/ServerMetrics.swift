@@ -14,6 +14,8 @@ final class ServerMetrics: Sendable {
         var stageSeconds: [String: Histogram] = [:]
         var fusions: [String: Int] = [:]           // status → count
         var failedSeats = 0
+        var seatAnswers: [String: Int] = [:]      // "local" / "remote:<provider>" → answers
+        var cost = 0.0
     }
     private let state = LockedState(State())
 
@@ -37,6 +39,12 @@ final class ServerMetrics: Sendable {
         state.withLock {
             $0.fusions[result.status.rawValue, default: 0] += 1
             $0.failedSeats += result.failedModels.count
+            $0.cost += result.cost
+            for response in result.responses {
+                let source = response.source.hasPrefix("remote:")
+                    ? String(response.source.prefix { $0 != "/" }) : "local"
+                $0.seatAnswers[source, default: 0] += 1
+            }
             let stages = result.trace.stages
             for (name, seconds) in [("plan", stages.plan), ("panel", stages.panel), ("judge", stages.judge),
                                     ("synthesis", stages.synthesis), ("loading", stages.loading), ("total", stages.total)]
@@ -61,6 +69,9 @@ final class ServerMetrics: Sendable {
         out.family("localfusion_fusions_total", type: "counter", help: "Finished fusions by status.")
         for key in s.fusions.keys.sorted() { out.sample("localfusion_fusions_total", [("status", key)], Double(s.fusions[key]!)) }
         out.metric("localfusion_failed_seats_total", type: "counter", help: "Panel seats that produced no answer.", Double(s.failedSeats))
+        out.family("localfusion_seat_answers_total", type: "counter", help: "Panel answers by where they ran (local or remote:<provider>).")
+        for key in s.seatAnswers.keys.sorted() { out.sample("localfusion_seat_answers_total", [("source", key)], Double(s.seatAnswers[key]!)) }
+        out.metric("localfusion_cost_total", type: "counter", help: "Cost of remote answers from the providers' price tables.", s.cost)
         out.metric("localfusion_requests_running", type: "gauge", help: "Requests holding an execution slot.", Double(running))
         out.metric("localfusion_queue_depth", type: "gauge", help: "Requests waiting: for a slot, or for a model's memory.",
                    Double(waiting + scheduler.queueDepth))

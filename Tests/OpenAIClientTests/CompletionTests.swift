@@ -1,6 +1,7 @@
 // Non-streamed completions against scripted fake providers: parsing, retries, errors, timeouts,
 // headers and cancellation.
 import Foundation
+import HTTPTestSupport
 import HTTPServer
 import OpenAIClient
 import Testing

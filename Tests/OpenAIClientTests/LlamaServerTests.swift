@@ -2,6 +2,7 @@
 // Missing prerequisites fail the test with the command that fixes them; only
 // LOCALFUSION_SKIP_REMOTE_SERVER_TESTS=1 skips, and says so.
 import Foundation
+import HTTPTestSupport
 import OpenAIClient
 import Testing
 

@@ -1,5 +1,6 @@
 // Streamed completions: deltas and usage, malformed and cut streams, and cancellation.
 import Foundation
+import HTTPTestSupport
 import HTTPServer
 import OpenAIClient
 import Testing

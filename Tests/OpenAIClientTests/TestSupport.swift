@@ -1,6 +1,7 @@
 // Shared fixtures: a scripted fake provider on HTTPServer, chat-completion JSON builders, a
 // thread-safe recorder and small timing helpers.
 import Foundation
+import HTTPTestSupport
 import HTTPServer
 import OpenAIClient
 import Synchronization

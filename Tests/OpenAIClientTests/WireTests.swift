@@ -1,5 +1,6 @@
 // Pure pieces: request encoding, SSE framing, retry delays, error and endpoint descriptions.
 import Foundation
+import HTTPTestSupport
 @testable import OpenAIClient
 import Testing
 

@@ -22,6 +22,8 @@ public final class FusionEngine: Sendable {
     /// The budget as requested (flag, environment or automatic), before the runtime is subtracted.
     public let requestedBudget: MemoryBudget
     public let cores: Int
+    /// Providers, seat chains and the offline switch.
+    public let remote: RemoteSettings
     let scheduler: ModelScheduler<LlamaSession>
 
     /// - Parameters:
@@ -29,8 +31,10 @@ public final class FusionEngine: Sendable {
     ///   - cores: CPU threads available for decoding.
     public init(store: ModelStore, budget: MemoryBudget? = nil,
                 cores: Int = ProcessInfo.processInfo.activeProcessorCount,
-                keepAlive: Duration = .seconds(300), maxQueue: Int = 16) throws {
+                keepAlive: Duration = .seconds(300), maxQueue: Int = 16,
+                remote: RemoteSettings = RemoteSettings()) throws {
         self.store = store
+        self.remote = remote
         let requested = try budget ?? MemoryBudget.resolve(environment: ProcessInfo.processInfo.environment)
         requestedBudget = requested
         let runtime = UInt64(max(0, ProcessMemoryProbe().residentBytes())) + Self.runtimeHeadroomBytes
@@ -111,7 +115,10 @@ public final class FusionEngine: Sendable {
     /// A request resolved to files, with seeds fixed and memory planned.
     struct Prepared: Sendable {
         var request: FusionRequest
+        /// Local seats, in the planner's order (the plan's indices refer to this array).
         var seats: [ResolvedSeat]
+        /// Seats answered by remote providers: no memory, run beside the local panel.
+        var remoteSeats: [RemoteSeat]
         var missing: [FailedModel]
         var judge: (path: String, estimate: MemoryEstimate)
         var synthesizer: (path: String, estimate: MemoryEstimate)?
@@ -135,37 +142,56 @@ public final class FusionEngine: Sendable {
             budget = MemoryBudget(bytes: bytes, source: .explicit, detail: "request, minus the process itself")
         }
 
+        let resolver = SeatChainResolver(store: store, remote: remote, budgetBytes: budget.bytes, contextSize: request.contextSize)
+        var remoteSeats: [RemoteSeat] = []
         for (index, spec) in request.panel.enumerated() {
             let seed = spec.seed ?? baseSeed &+ UInt32(index) &* 1000
             request.panel[index].seed = seed
-            do {
-                let resolved = try store.resolve(spec.model)
-                fingerprints.append(ModelFingerprint(reference: spec.model, path: resolved.path, sha256: resolved.entry?.sha256))
-                let estimate = try MemoryEstimate.forModel(at: resolved.path, contextSize: request.contextSize,
-                                                           sequences: spec.samples)
-                let parameters = (0..<spec.samples).map { sample -> GenerationParameters in
-                    // 0xFFFFFFFF means "random" to the sampler: never produce it, or replay breaks.
-                    let sampleSeed = seed &+ UInt32(sample)
-                    var p = GenerationParameters(maxTokens: request.panelMaxTokens,
-                                                 temperature: spec.temperature ?? request.temperature,
-                                                 seed: sampleSeed == .max ? 0 : sampleSeed, stop: request.stop)
-                    p.topK = request.topK
-                    p.topP = request.topP
-                    p.minP = request.minP
-                    p.repeatPenalty = request.repeatPenalty
-                    p.ignoreEOS = request.ignoreEOS
-                    return p
+            let parameters = (0..<spec.samples).map { sample -> GenerationParameters in
+                // 0xFFFFFFFF means "random" to the sampler: never produce it, or replay breaks.
+                let sampleSeed = seed &+ UInt32(sample)
+                var p = GenerationParameters(maxTokens: request.panelMaxTokens,
+                                             temperature: spec.temperature ?? request.temperature,
+                                             seed: sampleSeed == .max ? 0 : sampleSeed, stop: request.stop)
+                p.topK = request.topK
+                p.topP = request.topP
+                p.minP = request.minP
+                p.repeatPenalty = request.repeatPenalty
+                p.ignoreEOS = request.ignoreEOS
+                return p
+            }
+            // A seat is a chain of links (an alias from the providers file) or a single one; the
+            // first usable link runs, the rest are fallbacks.
+            let chain = try remote.chain(for: spec.model)
+            var skipped: [String] = []
+            var lastReason = FailedModel.Reason.notFound
+            var chosen = false
+            for (position, link) in chain.enumerated() {
+                let rest = Array(chain[(position + 1)...])
+                switch resolver.resolve(link, index: index, spec: request.panel[index], parameters: parameters, chainHasMore: !rest.isEmpty) {
+                case .local(var seat):
+                    seat.fallbacks = rest
+                    seat.skipped = skipped
+                    seats.append(seat)
+                    fingerprints.append(ModelFingerprint(reference: spec.model, path: seat.path,
+                                                         sha256: store.catalog.models.first { store.path(for: $0) == seat.path }?.sha256))
+                case .remote(var seat):
+                    seat.fallbacks = rest
+                    seat.skipped = skipped
+                    remoteSeats.append(seat)
+                case .skipped(let why, let reason):
+                    skipped.append(why)
+                    lastReason = reason
+                    continue
                 }
-                seats.append(ResolvedSeat(index: index, spec: request.panel[index], path: resolved.path,
-                                          parameters: parameters, estimateBytes: Int64(clamping: estimate.totalBytes),
-                                          contextSize: request.contextSize, estimate: estimate))
-            } catch let error as CatalogError {
-                missing.append(FailedModel(seat: index, model: spec.model, reason: .notFound, message: error.description))
-            } catch let error as PlanningError {
-                missing.append(FailedModel(seat: index, model: spec.model, reason: .loadError, message: error.description))
+                chosen = true
+                break
+            }
+            if !chosen {
+                missing.append(FailedModel(seat: index, model: spec.model, reason: lastReason, message: skipped.joined(separator: "; ")))
             }
         }
-        guard !seats.isEmpty else { throw FusionError.allPanelsFailed(missing) }
+        guard !seats.isEmpty || !remoteSeats.isEmpty else { throw FusionError.allPanelsFailed(missing) }
 
         func resolveWriter(_ reference: String) throws -> (path: String, estimate: MemoryEstimate) {
             do {
@@ -190,7 +216,7 @@ public final class FusionEngine: Sendable {
                                                 model: $0.path, estimate: $0.estimate) },
                 judge: PlanningSeat(label: request.judge, model: judge.path, estimate: judge.estimate),
                 synthesizer: synthesizer.map { PlanningSeat(label: request.synthesizer!, model: $0.path, estimate: $0.estimate) })
-            return Prepared(request: request, seats: seats, missing: missing, judge: judge, synthesizer: synthesizer,
+            return Prepared(request: request, seats: seats, remoteSeats: remoteSeats, missing: missing, judge: judge, synthesizer: synthesizer,
                             plan: plan, fingerprints: fingerprints)
         } catch {
             // A model that can never fit is a memory problem; anything else is a bad request.

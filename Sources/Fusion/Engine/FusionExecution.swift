@@ -27,6 +27,7 @@ struct FusionExecution: Sendable {
         var final = ""
         var reusedJudgeCache = false
         var cachedSynthesisTokens = 0
+        var cost = 0.0
     }
 
     func execute() async -> FusionResult {
@@ -67,7 +68,7 @@ struct FusionExecution: Sendable {
         return FusionResult(
             status: failure == nil ? .ok : .error, failureReason: failure?.code, error: failure?.description,
             final: ledger.final, analysis: ledger.analysis, responses: ledger.responses,
-            failedModels: failedModels, usage: ledger.usage, trace: trace)
+            failedModels: failedModels, usage: ledger.usage, cost: ledger.cost, trace: trace)
     }
 
     // MARK: - Stages
@@ -113,10 +114,23 @@ struct FusionExecution: Sendable {
     }
 
     /// Runs the panel in the plan's decode groups: seats in a group decode at the same time with
-    /// the plan's threads each, so the cores are never oversubscribed.
+    /// the plan's threads each, so the cores are never oversubscribed. Remote seats take no
+    /// memory and no local cores, so they run beside the local groups from the start.
     private func runPanel(_ p: FusionEngine.Prepared, messages: [ChatMessage], _ ledger: inout Ledger) async throws {
-        let runner = SeatRunner(scheduler: engine.scheduler, emit: emit)
+        let resolver = SeatChainResolver(store: engine.store, remote: engine.remote, budgetBytes: p.plan.budget.bytes,
+                                         contextSize: p.request.contextSize)
+        let runner = ChainRunner(local: SeatRunner(scheduler: engine.scheduler, emit: emit),
+                                 remote: RemoteSeatRunner(emit: emit), resolver: resolver)
         let threads = p.plan.concurrency.threadsPerSeat
+        let timeout = p.request.seatTimeout
+        async let remoteOutcomes = withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
+            for seat in p.remoteSeats {
+                tasks.addTask { await runner.run(seat, messages: messages, threads: threads, timeout: timeout) }
+            }
+            var collected: [SeatRunner.Outcome] = []
+            for await outcome in tasks { collected.append(outcome) }
+            return collected
+        }
         let bySeatIndex = Dictionary(uniqueKeysWithValues: p.seats.enumerated().map { ($0.offset, $0.element) })
         var answered = 0
         for group in p.plan.decodeOrder {
@@ -129,9 +143,7 @@ struct FusionExecution: Sendable {
             let outcomes = await withTaskGroup(of: (Int, SeatRunner.Outcome).self) { tasks in
                 for i in group {
                     guard let seat = bySeatIndex[i] else { continue }
-                    tasks.addTask {
-                        (i, await runner.run(seat, messages: messages, threads: threads, timeout: p.request.seatTimeout))
-                    }
+                    tasks.addTask { (i, await runner.run(seat, messages: messages, threads: threads, timeout: timeout)) }
                 }
                 var collected: [(Int, SeatRunner.Outcome)] = []
                 var answeredHere = 0
@@ -145,21 +157,31 @@ struct FusionExecution: Sendable {
             }
             let quorumReachedHere = needed.map { need in outcomes.filter { $0.1.failure == nil }.count >= need } ?? false
             for (_, outcome) in outcomes {
-                ledger.responses += outcome.responses
-                if var failure = outcome.failure {
-                    if quorumReachedHere && failure.reason == .cancelled {
-                        failure.reason = .quorumReached
-                        failure.message = "stopped: the quorum of \(request.quorum ?? 0) answers was reached"
-                    }
-                    ledger.failed.append(failure)
+                if quorumReachedHere, var failure = outcome.failure, failure.reason == .cancelled {
+                    failure.reason = .quorumReached
+                    failure.message = "stopped: the quorum of \(request.quorum ?? 0) answers was reached"
+                    var relabelled = outcome
+                    relabelled.failure = failure
+                    record(relabelled, &ledger)
                 } else {
-                    answered += 1
+                    record(outcome, &ledger)
                 }
-                ledger.usage = outcome.responses.reduce(ledger.usage) { $0 + $1.usage }
-                ledger.stages.modelBusy += outcome.busySeconds
-                ledger.stages.loading += outcome.loadSeconds
+                if outcome.failure == nil { answered += 1 }
             }
         }
+        for outcome in await remoteOutcomes { record(outcome, &ledger) }
+        // Panel order, whatever order the seats finished in.
+        ledger.responses.sort { ($0.seat, $0.sample) < ($1.seat, $1.sample) }
+        ledger.failed.sort { $0.seat < $1.seat }
+    }
+
+    private func record(_ outcome: SeatRunner.Outcome, _ ledger: inout Ledger) {
+        ledger.responses += outcome.responses
+        if let failure = outcome.failure { ledger.failed.append(failure) }
+        ledger.usage = outcome.responses.reduce(ledger.usage) { $0 + $1.usage }
+        ledger.cost += outcome.responses.reduce(0) { $0 + $1.cost }
+        ledger.stages.modelBusy += outcome.busySeconds
+        ledger.stages.loading += outcome.loadSeconds
     }
 
     private func recordSkipped(_ seat: ResolvedSeat, _ ledger: inout Ledger) {

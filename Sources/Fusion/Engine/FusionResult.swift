@@ -14,6 +14,12 @@ public struct FailedModel: Sendable, Equatable, Codable {
         case quorumReached = "quorum_reached"
         /// The scheduler's wait queue was full.
         case busy = "busy"
+        /// A remote provider failed (unreachable, HTTP error, broken stream).
+        case remoteError = "remote_error"
+        /// Offline mode forbids the remote link this seat needed.
+        case offline = "offline"
+        /// The provider's host is excluded by allow_domains / deny_domains.
+        case policy = "policy"
     }
     public var seat: Int
     public var model: String
@@ -42,6 +48,12 @@ public struct SeatResponse: Sendable, Equatable, Codable {
     public var prefillTokensPerSecond: Double
     public var decodeTokensPerSecond: Double
     public var seconds: Double
+    /// The chain link that answered: `local:<id>` or `remote:<provider>/<model>`.
+    public var source: String = ""
+    /// Links tried before this one and why each was passed over.
+    public var skippedLinks: [String] = []
+    /// Price of this answer from the provider's price table (local answers cost 0).
+    public var cost: Double = 0
 }
 
 /// Wall time per stage, in seconds.
@@ -101,6 +113,8 @@ public struct FusionResult: Sendable, Codable {
     public var responses: [SeatResponse]
     public var failedModels: [FailedModel]
     public var usage: TokenUsage
+    /// Sum of the answers' costs (remote price tables; local models cost 0).
+    public var cost: Double = 0
     public var trace: FusionTrace
 }
 

@@ -10,6 +10,12 @@ struct ResolvedSeat: Sendable {
     var estimateBytes: Int64
     var contextSize: Int
     var estimate: MemoryEstimate
+    /// The chain link this seat came from.
+    var link: SeatLink
+    /// Links to try, in order, if this one fails.
+    var fallbacks: [SeatLink] = []
+    /// Links passed over before this one, with the reason.
+    var skipped: [String] = []
 }
 
 /// Runs one seat on a leased session: one prompt, `samples` answers (batched when more than one).
@@ -105,7 +111,7 @@ struct SeatRunner: Sendable {
                 finishReason: summary.stopReason, usage: summary.usage, seed: summary.seed,
                 prefillTokensPerSecond: summary.timings.prefillTokensPerSecond,
                 decodeTokensPerSecond: summary.timings.decodeTokensPerSecond,
-                seconds: summary.timings.prefillSeconds + summary.timings.decodeSeconds)
+                seconds: summary.timings.prefillSeconds + summary.timings.decodeSeconds, source: seat.link.description)
             outcome.responses.append(r)
             emit(.seatFinished(r))
         }

@@ -35,7 +35,7 @@ public struct MemoryPlanner: Sendable {
     /// Plans a request.
     ///
     /// - Parameters:
-    ///   - panel: the local panel seats, in panel order (at least one).
+    ///   - panel: the local panel seats, in panel order (at least one unless a judge is given).
     ///   - judge: the judge, if the request has one.
     ///   - synthesizer: the synthesizer if it is a separate step; pass nil when the judge writes
     ///     the final answer.
@@ -43,7 +43,8 @@ public struct MemoryPlanner: Sendable {
     ///   that can never fit; ``PlanningError/invalidInput(_:)`` for an empty panel or no cores.
     public func plan(panel: [PlanningSeat], judge: PlanningSeat? = nil,
                      synthesizer: PlanningSeat? = nil) throws(PlanningError) -> MemoryPlan {
-        guard !panel.isEmpty else { throw .invalidInput("the panel has no local seats") }
+        // A panel answered only by remote seats still needs the judge planned.
+        guard !panel.isEmpty || judge != nil else { throw .invalidInput("the panel has no local seats") }
         guard cores >= 1 else { throw .invalidInput("cores must be at least 1, not \(cores)") }
         for seat in panel + [judge, synthesizer].compactMap({ $0 }) {
             let bytes = seat.estimate.totalBytes
@@ -88,7 +89,7 @@ public struct MemoryPlanner: Sendable {
         }
 
         let schedule: MemoryPlan.Schedule
-        if waves.count == 1 {
+        if waves.count <= 1 {
             schedule = .allAtOnce
         } else if waves.allSatisfy({ $0.count == 1 }) {
             schedule = .oneAtATime

@@ -10,14 +10,14 @@ import Synchronization
 
 /// Listens on 127.0.0.1 (ephemeral port) and runs `script` on its own thread for each accepted
 /// connection, with the request already read. `stop()` closes everything.
-final class RawSocketServer: Sendable {
+public final class RawSocketServer: Sendable {
     /// A connection handed to the script.
-    struct Connection: Sendable {
-        let fd: Int32
+    public struct Connection: Sendable {
+        public let fd: Int32
         /// The request head and whatever body bytes arrived with it.
-        let request: String
+        public let request: String
 
-        func write(_ text: String) {
+        public func write(_ text: String) {
             var bytes = Array(text.utf8)
             var sent = 0
             while sent < bytes.count {
@@ -28,10 +28,10 @@ final class RawSocketServer: Sendable {
         }
 
         /// Ends the connection (FIN) without freeing the descriptor, which `stop()` does.
-        func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+        public func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
         /// Blocks until the peer closes (or `timeout` passes); true if it closed.
-        func waitForPeerClose(timeout: Double) -> Bool {
+        public func waitForPeerClose(timeout: Double) -> Bool {
             var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let end = Date().addingTimeInterval(timeout)
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -51,11 +51,11 @@ final class RawSocketServer: Sendable {
         let stopped = Atomic<Bool>(false)
     }
 
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let state = State()
 
-    init(script: @escaping @Sendable (Connection) -> Void) throws {
+    public init(script: @escaping @Sendable (Connection) -> Void) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
@@ -86,7 +86,7 @@ final class RawSocketServer: Sendable {
     }
 
     /// Closes the listener and every accepted connection.
-    func stop() {
+    public func stop() {
         guard !state.stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
@@ -120,7 +120,7 @@ final class RawSocketServer: Sendable {
 }
 
 /// A port on 127.0.0.1 with nothing listening (bound, then closed).
-func closedPort() -> Int {
+public func closedPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)

@@ -8,25 +8,26 @@ import Darwin
 import Foundation
 
 /// Why the real-server test cannot run, with the command that fixes it.
-struct MissingPrerequisite: Error, CustomStringConvertible {
-    let description: String
+public struct MissingPrerequisite: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// A running llama-server; `stop()` must be called (tests use `defer`).
-final class LlamaServerProcess: @unchecked Sendable {
-    let port: Int
+public final class LlamaServerProcess: @unchecked Sendable {
+    public let port: Int
     private let process: Process
     private let logURL: URL
 
     /// The cache root the build scripts use: LOCALFUSION_CACHE, else XDG_CACHE_HOME or ~/.cache.
-    static var cacheRoot: String {
+    public static var cacheRoot: String {
         let environment = ProcessInfo.processInfo.environment
         return environment["LOCALFUSION_CACHE"]
             ?? ((environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/localfusion")
     }
 
     /// `bin/llama-server` under LOCALFUSION_LLAMA_PREFIX or the cache's current prefix.
-    static func serverBinary() throws -> String {
+    public static func serverBinary() throws -> String {
         let prefix = ProcessInfo.processInfo.environment["LOCALFUSION_LLAMA_PREFIX"] ?? cacheRoot + "/llama/current"
         let binary = URL(fileURLWithPath: prefix).resolvingSymlinksInPath().path + "/bin/llama-server"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -37,7 +38,7 @@ final class LlamaServerProcess: @unchecked Sendable {
     }
 
     /// The cached GGUF of a catalog model.
-    static func model(_ id: String) throws -> String {
+    public static func model(_ id: String) throws -> String {
         let path = cacheRoot + "/models/\(id).gguf"
         guard FileManager.default.fileExists(atPath: path) else {
             throw MissingPrerequisite(description: "model \(id) not found at \(path): download it with "
@@ -47,7 +48,7 @@ final class LlamaServerProcess: @unchecked Sendable {
     }
 
     /// Starts llama-server on a free loopback port and waits until it is healthy.
-    init(binary: String, model: String, startupTimeout: Double = 120) async throws {
+    public init(binary: String, model: String, startupTimeout: Double = 120) async throws {
         port = closedPort()
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -75,7 +76,7 @@ final class LlamaServerProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL if it lingers; waits for the exit and removes the log. Safe to call twice.
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(5)
@@ -87,13 +88,13 @@ final class LlamaServerProcess: @unchecked Sendable {
     }
 
     /// The last lines of the server's log, for failure messages.
-    func logTail(lines: Int = 15) -> String {
+    public func logTail(lines: Int = 15) -> String {
         let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
     /// `GET /health` over a plain socket; the status code, or nil when nothing answers.
-    static func healthStatus(port: Int) -> Int? {
+    public static func healthStatus(port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
