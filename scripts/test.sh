@@ -21,8 +21,8 @@ section() { printf '\n==== %s ====\n' "$*"; }
 started=$SECONDS
 elapsed() { printf '%dm%02ds' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)); }
 
-section "1/5 llama.cpp (library)"
-scripts/build-llama.sh
+section "1/5 llama.cpp (library, llama-server for the remote-seat tests)"
+scripts/build-llama.sh --tools
 
 section "2/5 swift build"
 swift build
