@@ -50,7 +50,7 @@ struct ModelRouter: Sendable {
                 throw .modelNotFound(request.model, known: advertisedModels)
             }
             var fusion = try baseRequest(preset: presetName ?? request.fusionPlugin?.preset, plugin: request.fusionPlugin,
-                                         judge: nil, messages: request.messages)
+                                         judge: request.fusionPlugin?.model, messages: request.messages)
             apply(request, to: &fusion)
             return .fusion(fusion, kind: request.fusionPlugin == nil ? "model" : "plugin", preset: presetName ?? presets.default)
         }
