@@ -10,7 +10,7 @@ let rootSpec = CommandSpec(
         Models come from the catalog in models/catalog.json and live in $FUSION_MODELS \
         (default ~/.cache/localfusion/models). Results go to stdout, progress to stderr.
         """,
-    subcommands: [AskCommand.spec, PlanCommand.spec, GenerateCommand.spec, ServeCommand.spec, ModelsCommand.spec],
+    subcommands: [AskCommand.spec, PlanCommand.spec, GenerateCommand.spec, ServeCommand.spec, ModelsCommand.spec, EvalCommand.spec],
     examples: [
         "fusion ask \"Why is the sky blue?\"",
         "fusion models pull smollm2-135m",
@@ -27,6 +27,7 @@ do {
     case "generate": try await GenerateCommand.run(parsed)
     case "serve": try await ServeCommand.run(parsed)
     case "models": try await ModelsCommand.run(parsed)
+    case "eval": try await EvalCommand.run(parsed)
     default:
         FileHandle.standardError.write(Data(parsed.helpText.utf8))
         exit(ExitCode.usage.rawValue)   // no subcommand: show what exists, as a usage error

@@ -30,7 +30,9 @@ struct FusionExecution: Sendable {
         var cost = 0.0
     }
 
-    func execute() async -> FusionResult {
+    /// Runs the fusion; with `givenAnswers` the panel is not run and the writers work on those
+    /// answers instead (evaluation reuses cached member answers this way).
+    func execute(givenAnswers: [SeatResponse]? = nil) async -> FusionResult {
         let start = ContinuousClock.now
         var ledger = Ledger()
         var prepared: FusionEngine.Prepared?
@@ -40,10 +42,16 @@ struct FusionExecution: Sendable {
             let p = try engine.prepare(request)
             prepared = p
             ledger.stages.plan = (ContinuousClock.now - planStart).seconds
-            ledger.failed = p.missing
-            for failure in p.missing { emit(.seatFailed(failure)) }
             emit(.planned(p.plan))
-            try await runStages(p, &ledger)
+            if let givenAnswers {
+                guard !givenAnswers.isEmpty else { throw FusionError.allPanelsFailed([]) }
+                ledger.cost = givenAnswers.reduce(0) { $0 + $1.cost }
+                try await runWriters(p, answers: givenAnswers, &ledger)
+            } else {
+                ledger.failed = p.missing
+                for failure in p.missing { emit(.seatFailed(failure)) }
+                try await runStages(p, &ledger)
+            }
         } catch let error as FusionError {
             failure = error
         } catch is CancellationError {
@@ -91,19 +99,14 @@ struct FusionExecution: Sendable {
         try Task.checkCancellation()
         guard !ledger.responses.isEmpty else { throw FusionError.allPanelsFailed(ledger.failed) }
 
-        // Samples of one seat get distinct names ("qwen#2") so the judge and the trace can tell
-        // them apart, and so identical texts still get their own labels.
-        func memberName(_ r: SeatResponse) -> String {
-            p.request.panel[r.seat].samples > 1 ? "\(r.model)#\(r.sample + 1)" : r.model
-        }
-        let candidates = ledger.responses.map { r -> CandidateAnswer in
-            let seat = p.request.panel[r.seat]
-            return CandidateAnswer(model: memberName(r), text: r.text, isReference: seat.reference && r.sample == 0)
-        }
-        let panel = AnonymizedPanel(answers: candidates, seed: UInt64(p.request.seed ?? 0))
+        try await runWriters(p, answers: ledger.responses, &ledger)
+    }
+
+    /// The judge → synthesizer (or the aggregator) over the panel's answers.
+    private func runWriters(_ p: FusionEngine.Prepared, answers: [SeatResponse], _ ledger: inout Ledger) async throws {
+        let (panel, labelled) = Self.anonymize(request: p.request, responses: answers)
+        ledger.responses = labelled
         ledger.labels = panel.labelToModel
-        let labelByMember = Dictionary(panel.entries.map { ($0.answer.model, $0.label) }, uniquingKeysWith: { a, _ in a })
-        for i in ledger.responses.indices { ledger.responses[i].label = labelByMember[memberName(ledger.responses[i])] }
         let writers = WriterStages(engine: engine, prepared: p, emit: emit)
         switch p.request.mode {
         case .aggregate:
@@ -111,6 +114,43 @@ struct FusionExecution: Sendable {
         case .fusion:
             try await writers.judgeAndSynthesize(panel: panel, &ledger)
         }
+    }
+
+    /// The judge's view of the answers: member names (samples of one seat get distinct names,
+    /// "qwen#2", so the judge and the trace can tell them apart and identical texts still get their
+    /// own labels), the reference flag, labels shuffled by the request's seed; and the responses
+    /// with their labels set.
+    static func anonymize(request: FusionRequest, responses: [SeatResponse]) -> (AnonymizedPanel, [SeatResponse]) {
+        func seat(_ r: SeatResponse) -> SeatSpec? { request.panel.indices.contains(r.seat) ? request.panel[r.seat] : nil }
+        func memberName(_ r: SeatResponse) -> String { (seat(r)?.samples ?? 1) > 1 ? "\(r.model)#\(r.sample + 1)" : r.model }
+        let candidates = responses.map { r in
+            CandidateAnswer(model: memberName(r), text: r.text, isReference: (seat(r)?.reference ?? false) && r.sample == 0)
+        }
+        let panel = AnonymizedPanel(answers: candidates, seed: UInt64(request.seed ?? 0))
+        let labelByMember = Dictionary(panel.entries.map { ($0.answer.model, $0.label) }, uniquingKeysWith: { a, _ in a })
+        var labelled = responses
+        for i in labelled.indices { labelled[i].label = labelByMember[memberName(labelled[i])] }
+        return (panel, labelled)
+    }
+
+    /// Only the panel (for evaluation): prepared and run exactly as in a fusion; never throws —
+    /// a request that cannot run leaves every seat failed.
+    func panelOnly() async -> FusionEngine.PanelAnswers {
+        let start = ContinuousClock.now
+        var ledger = Ledger()
+        do {
+            let p = try engine.prepare(request)
+            ledger.failed = p.missing
+            try await runPanel(p, messages: p.request.messages, &ledger)
+        } catch {
+            let reason: FailedModel.Reason
+            if case .insufficientMemory? = error as? FusionError { reason = .memory } else { reason = .loadError }
+            ledger.failed = request.panel.enumerated().map {
+                FailedModel(seat: $0.offset, model: $0.element.model, reason: reason, message: String(describing: error))
+            }
+        }
+        return FusionEngine.PanelAnswers(responses: ledger.responses, failed: ledger.failed,
+                                         seconds: (ContinuousClock.now - start).seconds, loadSeconds: ledger.stages.loading)
     }
 
     /// Runs the panel in the plan's decode groups: seats in a group decode at the same time with

@@ -1,0 +1,220 @@
+import CommandLineKit
+import Eval
+import EvalRunner
+import Foundation
+import Fusion
+
+/// `fusion eval`: run evaluation conditions over the dev items (every model call cached), or
+/// write the report of a results directory.
+enum EvalCommand {
+    static let spec = CommandSpec(
+        "eval",
+        abstract: "Measure solo models, votes and fusions on the evaluation items, or report the results.",
+        discussion: """
+            Run mode (--configs): every condition in the given files answers the items of the suite \
+            (dev by default) and results/<condition>.jsonl gets one line per item (raw output, \
+            extracted answer, correct, parse_failed, seconds, tokens). Every model call is cached \
+            under --cache by the sha256 of model, prompt and sampling, so an interrupted run \
+            (Ctrl-C) resumes where it stopped and conditions share member answers. Report mode \
+            (--report DIR): accuracy with Wilson intervals, paired deltas against the best member \
+            with bootstrap intervals, rescues and regressions, parse failures, letter histograms, \
+            cost per item, and an SVG chart next to the Markdown file. The held-out split is for \
+            one final check only: --suite heldout needs --final-check.
+            """,
+        options: [
+            .option("suite", value: "split", type: .choice(EvalSplit.allCases.map(\.rawValue)), default: "dev",
+                    help: "Which items: dev (tuning and reports) or heldout (needs --final-check)."),
+            .flag("final-check", help: "Allow the held-out split (run once, at the very end; never tune on it)."),
+            .option("tasks", value: "list", help: "Comma-separated tasks (default: all): " + EvalItemSet.taskNames.joined(separator: ", ") + "."),
+            .option("limit", value: "n", type: .integer, help: "At most n items per task (the first ones)."),
+            .repeated("configs", value: "file", help: "Condition files (configs/eval/*.json); repeatable, and a shell glob after it works too."),
+            .option("conditions", value: "names", help: "Run only these conditions (comma-separated names)."),
+            .option("out", short: "o", value: "path", help: "Run: results directory (default results). Report: Markdown file (default docs/EVAL.md; - for stdout)."),
+            .option("report", value: "dir", help: "Write the report of this results directory instead of running."),
+            .option("chart", value: "file", help: "Report: the SVG chart (default: eval-accuracy.svg next to --out)."),
+            .option("items", value: "file", help: "The items file (default: $LOCALFUSION_CACHE/eval/items.jsonl from scripts/fetch-eval-data.sh)."),
+            .option("cache", value: "dir", help: "The model-call cache (default: $LOCALFUSION_CACHE/eval/cache)."),
+            .option("memory-budget", value: "size", type: .byteSize, help: "Memory models may use together (default: $FUSION_MEMORY_BUDGET or 70% of RAM)."),
+            .option("threads", short: "t", value: "n", type: .integer, help: "CPU threads (default: all cores)."),
+            .option("models-dir", value: "dir", help: "Where models live (default: $FUSION_MODELS or ~/.cache/localfusion/models)."),
+        ],
+        positionals: [.variadic("more-configs", help: "More condition files (what a shell glob after --configs expands to).")],
+        examples: [
+            "fusion eval --suite dev --configs configs/eval/*.json --out results/",
+            "fusion eval --tasks arc,gsm8k --limit 20 --configs configs/eval/solo.json --out results/",
+            "fusion eval --report results/ --out docs/EVAL.md",
+        ])
+
+    static func run(_ args: ParsedCommand) async throws {
+        if let directory = args.string("report") {
+            try report(args, directory: directory)
+        } else {
+            try await evaluate(args)
+        }
+    }
+
+    // MARK: - Run
+
+    static func evaluate(_ args: ParsedCommand) async throws {
+        let files = args.strings("configs") + args.strings("more-configs")
+        guard !files.isEmpty else { throw UsageFailure("give condition files with --configs (e.g. --configs configs/eval/*.json) or --report DIR") }
+        let split = EvalSplit(rawValue: args.string("suite") ?? "dev") ?? .dev
+        do { try EvalSuitePolicy.check(split, finalCheck: args.flag("final-check")) } catch {
+            throw UsageFailure(error.description)
+        }
+        var conditions: [EvalCondition]
+        do { conditions = try EvalCondition.load(paths: files) } catch { throw UsageFailure(error.description) }
+        if let names = args.string("conditions") {
+            let wanted = FusionRequestOptions.splitList(names)
+            let unknown = wanted.filter { name in !conditions.contains { $0.name == name } }
+            guard unknown.isEmpty else {
+                throw UsageFailure("unknown condition(s) \(unknown.joined(separator: ", ")); known: "
+                                   + conditions.map(\.name).joined(separator: ", "))
+            }
+            conditions = conditions.filter { wanted.contains($0.name) }
+        }
+        let limit = try args.int("limit")
+        if let limit, limit < 1 { throw args.invalidValue("limit", "at least 1") }
+        let tasks = args.string("tasks").map(FusionRequestOptions.splitList)
+        let items: EvalItemSet
+        do {
+            items = try EvalItemSet.load(path: args.string("items") ?? EvalItemSet.defaultPath, split: split, tasks: tasks,
+                                         limit: limit)
+        } catch let error as EvalDataError {
+            if case .unknownTasks = error { throw UsageFailure(error.description) }
+            throw CommandFailure(error.description)
+        }
+        guard !items.items.isEmpty else { throw CommandFailure("no items selected") }
+
+        let threads = try args.int("threads")
+        if let threads, threads < 1 { throw args.invalidValue("threads", "at least 1") }
+        let store = try ModelLocator.store(modelsDirectory: args.string("models-dir"))
+        let budget = try MemoryBudget.resolve(explicit: try args.byteSize("memory-budget").map { UInt64(max(1, $0)) },
+                                              environment: ProcessInfo.processInfo.environment)
+        let engine = try FusionEngine(store: store, budget: budget,
+                                      cores: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let cache = EvalCache(directory: args.string("cache") ?? EvalCache.defaultDirectory)
+        let out = args.string("out") ?? "results"
+        let runner = EvalRunner(engine: engine, cache: cache)
+
+        Terminal.err("eval: \(conditions.count) conditions × \(items.items.count) items (\(split.rawValue), "
+                     + "tasks: \(items.tasks.joined(separator: ",")))\(limit.map { ", ≤ \($0) per task" } ?? ""); "
+                     + "cache \(cache.directory); results → \(out)/")
+        let view = EvalProgressView()
+        let selected = conditions
+        let task = Task { try await runner.run(conditions: selected, items: items.items, outDirectory: out) { view.handle($0) } }
+        let interrupt = InterruptHandler {
+            Terminal.err("\ninterrupted: finishing up; everything answered so far is cached (Ctrl-C again to quit at once)")
+            task.cancel()
+        }
+        let summary = try await task.value
+        withExtendedLifetime(interrupt) {}
+        view.clear()
+        Terminal.err("eval: \(summary.modelCalls) model calls, \(summary.cacheHits) cache hits"
+                     + (summary.failedItems > 0 ? ", \(summary.failedItems) items failed (scored wrong, see \"error\")" : ""))
+        for condition in selected {
+            guard let records = summary.records[condition.name] else { continue }
+            let accuracy = EvalStatistics.accuracy(records.map(\.correct))
+            Terminal.out("\(condition.name): \(accuracy)\n")
+        }
+        if summary.interrupted {
+            Terminal.err("interrupted: run the same command again to resume (cached calls are not repeated)")
+            exit(ExitCode.failure.rawValue)
+        }
+    }
+
+    // MARK: - Report
+
+    static func report(_ args: ParsedCommand, directory: String) throws {
+        if args.isSet("configs") || !args.strings("more-configs").isEmpty {
+            throw UsageFailure("--report reads a results directory; it does not take --configs")
+        }
+        let records: [String: [EvalResultRecord]]
+        do { records = try EvalResultsFile.readDirectory(directory) } catch { throw CommandFailure(String(describing: error)) }
+        let report: EvalReport
+        do { report = try EvalReport(records: records, includeHeldout: args.flag("final-check")) } catch {
+            throw CommandFailure(String(describing: error))
+        }
+        let out = args.string("out") ?? "docs/EVAL.md"
+        let toStdout = out == "-"
+        let chartPath = args.string("chart")
+            ?? (toStdout ? nil : ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("eval-accuracy.svg"))
+        var chartLink: String?
+        if let chartPath {
+            let svg = (args.flag("final-check")
+                ? EvalChart(report: report, title: "Accuracy per task (dev and held-out splits), 95 % Wilson intervals")
+                : EvalChart(report: report)).svg
+            try write(svg, to: chartPath)
+            let outDirectory = toStdout ? FileManager.default.currentDirectoryPath : (out as NSString).deletingLastPathComponent
+            chartLink = relativePath(chartPath, from: outDirectory)
+            Terminal.err("wrote \(chartPath)")
+        }
+        let generated = report.markdown(chartFile: chartLink, source: directory)
+        if toStdout {
+            Terminal.out(EvalReport.document(existing: nil, generated: generated))
+        } else {
+            let existing = try? String(contentsOfFile: out, encoding: .utf8)
+            try write(EvalReport.document(existing: existing, generated: generated), to: out)
+            Terminal.err("wrote \(out)")
+        }
+    }
+
+    private static func write(_ text: String, to path: String) throws {
+        do {
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// `path` relative to `directory` when it lies inside it, else absolute.
+    static func relativePath(_ path: String, from directory: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let base = URL(fileURLWithPath: directory.isEmpty ? "." : directory).standardizedFileURL.path
+        if absolute.hasPrefix(base + "/") { return String(absolute.dropFirst(base.count + 1)) }
+        return absolute
+    }
+}
+
+/// The live progress line on stderr (redrawn on a terminal; on a pipe one line per condition and
+/// one every 10 % of its items).
+final class EvalProgressView: @unchecked Sendable {
+    private let lock = NSLock()
+    private var meter = EvalProgressMeter()
+    private var lastPlain = -1
+
+    func handle(_ event: EvalProgress) {
+        lock.withLock {
+            switch event {
+            case .conditionStarted(let index, let count, let condition, let items):
+                meter.start(index: index, count: count, condition: condition.name, items: items)
+                lastPlain = -1
+                Terminal.status(meter.line)
+            case .activity(let text):
+                meter.activity = text
+                if Terminal.stderrIsTTY { Terminal.status(meter.line) }
+            case .itemFinished(let record, _, _, let wall):
+                meter.finish(correct: record.correct, cached: record.cached, failed: record.error != nil, wallSeconds: wall)
+                if let error = record.error {
+                    Terminal.status("\(record.condition) \(record.id): \(error)", final: true)
+                }
+                let tenth = meter.total > 0 ? meter.done * 10 / meter.total : 10
+                if Terminal.stderrIsTTY {
+                    Terminal.status(meter.line)
+                } else if tenth != lastPlain {
+                    lastPlain = tenth
+                    Terminal.err(meter.line)
+                }
+            case .conditionFinished(_, _, let path):
+                meter.activity = path.map { "→ \($0)" } ?? ""
+                if Terminal.stderrIsTTY { Terminal.status(meter.line, final: true) } else { Terminal.err(meter.line) }
+            }
+        }
+    }
+
+    func clear() {
+        if Terminal.stderrIsTTY { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+}

@@ -1,0 +1,114 @@
+import Eval
+import Foundation
+import Fusion
+import Testing
+@testable import EvalRunner
+
+@Suite("Eval conditions, suite policy and progress", .serialized)
+struct EvalConfigTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static func decode(_ json: String) throws -> EvalCondition {
+        try JSONDecoder().decode(EvalCondition.self, from: Data(json.utf8))
+    }
+
+    @Test("the shipped configs load, validate, use catalog models and cover the required conditions")
+    func shippedConfigs() throws {
+        let directory = Self.repoRoot + "/configs/eval"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
+        let conditions = try EvalCondition.load(paths: files.map { directory + "/" + $0 })
+        let catalog = Set(try ModelCatalog.loadDefault().models.map(\.id))
+        for condition in conditions {
+            for model in condition.allModels { #expect(catalog.contains(model), "\(condition.name): \(model)") }
+        }
+        let byName = Dictionary(uniqueKeysWithValues: conditions.map { ($0.name, $0) })
+        for model in catalog {
+            #expect(conditions.contains { $0.kind == .solo && $0.seats == [EvalSeat(model: model)] }, "solo \(model)")
+        }
+        let top3 = ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"]
+        #expect(byName["vote-top3"]?.memberModels == top3)
+        #expect(byName["ceiling-top3"]?.memberModels == top3)
+        let judges = Set(conditions.filter { $0.kind == .fusion && $0.memberModels == top3 }.compactMap(\.judge))
+        #expect(judges.isSuperset(of: ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]))
+        let selfFusion = try #require(conditions.first { $0.kind == .self })
+        #expect(selfFusion.seats == [EvalSeat(model: "qwen2.5-coder-1.5b", samples: 3, temperature: 0.7)])
+        #expect(selfFusion.judge == "qwen2.5-coder-1.5b")
+        // The default preset's panel, as models/presets.json has it.
+        let preset = try FusionPresets.loadDefault().request(named: nil, question: "q")
+        let presetCondition = try #require(conditions.first { c in
+            c.kind == .fusion && c.seats.map(\.model) == preset.panel.map(\.model) && c.judge == preset.judge
+        })
+        #expect(presetCondition.seats.map(\.samples) == preset.panel.map(\.samples))
+        #expect(presetCondition.seats.map(\.reference) == preset.panel.map(\.reference))
+        // Greedy members of the mixed fusions share the solo calls (same max tokens and context).
+        let solo = try #require(byName["solo-qwen2.5-coder-1.5b"])
+        for c in conditions where c.kind == .fusion && c.memberModels == top3 {
+            #expect(c.maxTokens == solo.maxTokens && c.contextSize == solo.contextSize && c.seats.allSatisfy { $0.temperature == 0 })
+        }
+    }
+
+    @Test("seats can be ids or objects; self-fusion fills its judge and sampling defaults")
+    func decoding() throws {
+        let vote = try Self.decode(#"{"name": "v", "kind": "vote", "members": ["a", {"model": "b", "samples": 2, "temperature": 0.5}]}"#)
+        #expect(vote.seats == [EvalSeat(model: "a"), EvalSeat(model: "b", samples: 2, temperature: 0.5)])
+        #expect(vote.maxTokens == 256 && vote.seed == 42)
+        let selfFusion = try Self.decode(#"{"name": "s", "kind": "self", "model": "q"}"#)
+        #expect(selfFusion.seats == [EvalSeat(model: "q", samples: 3, temperature: 0.7)])
+        #expect(selfFusion.judge == "q")
+        try selfFusion.validate()
+        let round = try JSONDecoder().decode(EvalCondition.self, from: JSONEncoder().encode(selfFusion))
+        #expect(round == selfFusion)
+    }
+
+    @Test("invalid conditions are refused with the reason")
+    func validation() throws {
+        let bad: [(String, String)] = [
+            (#"{"name": "x y", "kind": "solo", "model": "a"}"#, "name"),
+            (#"{"name": "x", "kind": "solo", "members": ["a", "b"]}"#, "one model"),
+            (#"{"name": "x", "kind": "vote", "members": ["a"]}"#, "two answers"),
+            (#"{"name": "x", "kind": "fusion", "panel": ["a", "b"]}"#, "judge"),
+            (#"{"name": "x", "kind": "vote", "members": [{"model": "a", "samples": 3}]}"#, "temperature 0"),
+        ]
+        for (json, reason) in bad {
+            let condition = try Self.decode(json)
+            #expect(throws: EvalConfigError.self) { try condition.validate() }
+            do { try condition.validate() } catch { #expect(error.description.contains(reason), "\(error)") }
+        }
+    }
+
+    @Test("condition names must be unique across files")
+    func duplicates() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("evalcfg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let one = #"{"name": "solo-a", "kind": "solo", "model": "a"}"#
+        try one.write(toFile: directory + "/1.json", atomically: true, encoding: .utf8)
+        try "[\(one)]".write(toFile: directory + "/2.json", atomically: true, encoding: .utf8)
+        #expect(try EvalCondition.load(path: directory + "/2.json").count == 1)
+        #expect(throws: EvalConfigError.self) { try EvalCondition.load(paths: [directory + "/1.json", directory + "/2.json"]) }
+    }
+
+    @Test("the held-out split needs an explicit final check")
+    func heldoutPolicy() throws {
+        try EvalSuitePolicy.check(.dev, finalCheck: false)
+        try EvalSuitePolicy.check(.heldout, finalCheck: true)
+        #expect(throws: EvalConfigError.heldoutWithoutFinalCheck) { try EvalSuitePolicy.check(.heldout, finalCheck: false) }
+    }
+
+    @Test("the progress line shows position, accuracy, rate and an ETA from computed items only")
+    func progressLine() {
+        var meter = EvalProgressMeter(width: 10)
+        meter.start(index: 1, count: 3, condition: "vote-top3", items: 10)
+        #expect(meter.etaSeconds == nil)
+        meter.finish(correct: true, cached: true, failed: false, wallSeconds: 0.01)
+        meter.finish(correct: false, cached: false, failed: false, wallSeconds: 4)
+        meter.finish(correct: true, cached: false, failed: false, wallSeconds: 6)
+        #expect(meter.secondsPerItem == 5)
+        #expect(meter.etaSeconds == 35)
+        meter.activity = "judge qwen"
+        #expect(meter.line == "[2/3] vote-top3 [###.......] 3/10 acc 66.7% · 1 cached · 5.0 s/item · ETA 35s · judge qwen")
+        #expect(EvalProgressMeter.duration(873) == "14m33s")
+        #expect(EvalProgressMeter.duration(7500) == "2h05m")
+    }
+}
