@@ -51,8 +51,14 @@ public final class FusionAPIServer: Sendable {
 
     /// Binds and starts serving; preloads models in the background (503 until they are resident).
     public func start() throws {
-        let server = HTTPServer(configuration: configuration.http) { [self] request, writer in
-            await handle(request, writer)
+        // Weak: the server holds the HTTP server, so a strong capture would keep both (and every
+        // loaded model of the engine) alive after stop().
+        let server = HTTPServer(configuration: configuration.http) { [weak self] request, writer in
+            guard let self else {
+                writer.sendError(.serviceUnavailable, message: "the server is shutting down")
+                return
+            }
+            await self.handle(request, writer)
         }
         try server.start()
         http.withLock { $0 = server }

@@ -87,9 +87,12 @@ extension LlamaSession {
         var states: [SequenceState] = []
         for (index, p) in parameters.enumerated() {
             if index > 0 && promptDone { llama_memory_seq_cp(memory, 0, Int32(index), -1, -1) }
+            // The plain format's "\nUser:" stops play the end-of-turn token's part for template-less
+            // models; ignoring end-of-generation (benchmarks) ignores them too.
+            let stops = p.ignoreEOS ? p.stop : p.stop + formatStops
             states.append(SequenceState(
                 index: index, sampler: try SamplerChain(parameters: p, vocabulary: model.vocabulary),
-                parameters: p, stopMatcher: StopMatcher(stops: p.stop + formatStops),
+                parameters: p, stopMatcher: StopMatcher(stops: stops),
                 position: Int32(tokens.count), outputIndex: lastOutput))
         }
         let decodeStart = ContinuousClock.now

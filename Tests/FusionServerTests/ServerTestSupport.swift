@@ -39,9 +39,12 @@ enum ServerTests {
             try await body(server)
         } catch {
             await server.stop(gracePeriod: .zero)
+            await engine.evictIdle()
             throw error
         }
         await server.stop(gracePeriod: .seconds(2))
+        // Later suites in this process plan against its resident memory: leave no model loaded.
+        await engine.evictIdle()
     }
 }
 
