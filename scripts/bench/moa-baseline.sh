@@ -101,18 +101,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- A quiet machine ------------------------------------------------------------------------------
-busy_load() { awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l >= 1.0) }'; }
-if [ "${QUIET_WAIT:-1}" != 0 ] && busy_load; then
-  lf_log "waiting for a quiet machine (1-minute load average below 1.0, up to $QUIET_MAX s; QUIET_WAIT=0 skips)"
-  quiet_deadline=$((SECONDS + QUIET_MAX)); last_log=$SECONDS
-  while busy_load; do
-    [ "$SECONDS" -lt "$quiet_deadline" ] || lf_die "the machine was not quiet within $QUIET_MAX s (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    if [ $((SECONDS - last_log)) -ge 60 ]; then lf_log "still busy: load $(cut -d' ' -f1-3 /proc/loadavg)"; last_log=$SECONDS; fi
-    sleep 20
-  done
-fi
+lf_wait_for_quiet
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
-if busy_load; then lf_log "warning: load average $load_start: the machine is busy, the numbers will be noisy"; fi
+if lf_busy_load; then lf_log "warning: load average $load_start: the machine is busy, the numbers will be noisy"; fi
 started="$(date '+%F %T %Z')"
 # Other processes' CPU use during the run (as scripts/bench/server.sh): machine busy ticks minus ours.
 cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }

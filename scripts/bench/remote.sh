@@ -33,13 +33,7 @@ server_bin="$prefix/bin/llama-server"
 model_path="$MODELS_DIR/$MODEL.gguf"
 [ -f "$model_path" ] || lf_die "model $MODEL missing ($model_path): fusion models pull $MODEL"
 
-if [ "${QUIET_WAIT:-1}" != 0 ]; then
-  for _ in $(seq 1 360); do
-    load="$(cut -d' ' -f1 /proc/loadavg)"
-    python3 -c "import sys; sys.exit(0 if float('$load') < 1.0 else 1)" && break
-    sleep 5
-  done
-fi
+lf_wait_for_quiet
 
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"

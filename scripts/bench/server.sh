@@ -142,20 +142,9 @@ start_fusion() {
 # Machine and interference bookkeeping (as scripts/bench/fusion.sh).
 cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 own_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat"; }
-QUIET_MAX="${QUIET_MAX:-1800}"
-case "$QUIET_MAX" in *[!0-9]*|"") lf_die "QUIET_MAX must be a whole number" ;; esac
-busy_load() { awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l >= 1.0) }'; }
-if [ "${QUIET_WAIT:-1}" != 0 ] && busy_load; then
-  lf_log "waiting for a quiet machine (1-minute load average below 1.0, up to $QUIET_MAX s; QUIET_WAIT=0 skips)"
-  quiet_deadline=$((SECONDS + QUIET_MAX)); last_log=$SECONDS
-  while busy_load; do
-    [ "$SECONDS" -lt "$quiet_deadline" ] || lf_die "the machine was not quiet within $QUIET_MAX s (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    if [ $((SECONDS - last_log)) -ge 60 ]; then lf_log "still busy: load $(cut -d' ' -f1-3 /proc/loadavg)"; last_log=$SECONDS; fi
-    sleep 20
-  done
-fi
+lf_wait_for_quiet
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
-if busy_load; then lf_log "warning: load average $load_start: the machine is busy, the numbers will be noisy"; fi
+if lf_busy_load; then lf_log "warning: load average $load_start: the machine is busy, the numbers will be noisy"; fi
 started="$(date '+%F %T %Z')"
 busy0="$(cpu_busy_ticks)"; own0="$(own_ticks)"; wall0="$(date +%s.%N)"
 

@@ -48,3 +48,20 @@ lf_python() {
   done
   lf_die "python3 with pip is required (to download packages from PyPI)"
 }
+
+# Benchmarks wait for a quiet machine: on 2 cores another process's decode threads make ours
+# spin-wait and run 10-100x slower. Waits (polling every 20 s, at most QUIET_MAX seconds, default
+# 1800) until the 1-minute load average is below 1.0; QUIET_WAIT=0 skips the wait.
+lf_busy_load() { awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l >= 1.0) }'; }
+lf_wait_for_quiet() {
+  local max="${QUIET_MAX:-1800}" deadline last_log
+  case "$max" in *[!0-9]*|"") lf_die "QUIET_MAX must be a whole number" ;; esac
+  [ "${QUIET_WAIT:-1}" != 0 ] && lf_busy_load || return 0
+  lf_log "waiting for a quiet machine (1-minute load average below 1.0, up to $max s; QUIET_WAIT=0 skips)"
+  deadline=$((SECONDS + max)); last_log=$SECONDS
+  while lf_busy_load; do
+    [ "$SECONDS" -lt "$deadline" ] || lf_die "the machine was not quiet within $max s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    if [ $((SECONDS - last_log)) -ge 60 ]; then lf_log "still busy: load $(cut -d' ' -f1-3 /proc/loadavg)"; last_log=$SECONDS; fi
+    sleep 20
+  done
+}
