@@ -63,8 +63,10 @@ extension FusionAPIServer {
         do {
             for try await event in engine.chat(chat).events {
                 switch event {
-                case .started: await out.begin()
-                case .promptProcessed: break
+                // The stream opens once the prompt is in the context, so a prompt that does not fit
+                // still gets its 400 instead of a 200 stream carrying an error.
+                case .started: break
+                case .promptProcessed: await out.begin()
                 case .text(let piece): await out.delta(piece)
                 case .finished(let summary):
                     metrics.tokens(summary.usage)

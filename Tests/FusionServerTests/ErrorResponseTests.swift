@@ -92,6 +92,9 @@ struct ErrorResponseTests {
             let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 120)
             expectError(try await postChat(server.port, chatBody(model: "smollm2-135m", long)), 400,
                         code: "context_length_exceeded", param: "messages")
+            // Streamed too: the error comes as a status, before any event.
+            expectError(try await postChat(server.port, chatBody(model: "smollm2-135m", long, extra: ["stream": true])), 400,
+                        code: "context_length_exceeded", param: "messages")
             let ok = try await postChat(server.port, chatBody(model: "smollm2-135m", "hi", extra: ["max_tokens": 4]))
             #expect(ok.status == 200)
         }
