@@ -80,6 +80,10 @@ public struct SynthesisPrompt: Sendable, Equatable {
         }
         text += " Add correct points that only some answers make. Answer the user directly; do not mention "
             + "the candidate answers, the models or the analysis."
+        // Measured: without this the synthesizer dropped the question's own output format (e.g. a
+        // final "Answer: X" line) on 29 of 40 evaluation items.
+        text += " Follow every instruction the question gives about the form of the answer, such as "
+            + "the format or the last line it asks for."
         return text
     }
 }
