@@ -115,6 +115,19 @@ struct JudgePromptTests {
         #expect(prompt.note?.contains("without an analysis") == true)
     }
 
+    @Test("the synthesis that continues the judge's chat restates the question, head and tail of a long one")
+    func synthesisContinuation() {
+        let panel = AnonymizedPanel(answers: answers, seed: 9)
+        let text = SynthesisPrompt.continuation(question: question, panel: panel)
+        #expect(text.hasSuffix(question), "the question comes last, where a small writer still sees its format rules")
+        #expect(text.contains("Do not write JSON"))
+        let long = "Context: " + String(repeating: "filler words here ", count: 400) + "End with a line 'Answer: X'."
+        let cut = SynthesisPrompt.continuation(question: long, panel: panel)
+        #expect(cut.hasSuffix("End with a line 'Answer: X'."), "the tail (where format rules usually sit) is kept")
+        #expect(cut.contains("characters cut"))
+        #expect(cut.count < long.count)
+    }
+
     @Test("the aggregate prompt is Together-MoA style: answers in, one answer out, no analysis")
     func aggregate() {
         let a = AggregatePrompt(question: question, answers: answers, seed: 5)

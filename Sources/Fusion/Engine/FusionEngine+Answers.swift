@@ -47,9 +47,8 @@ extension FusionEngine {
     /// writers' parameters. A cache keyed on it goes stale by itself when a prompt is edited.
     public static func writerFingerprint(_ request: FusionRequest, answers: [SeatResponse]) -> String {
         let (panel, _) = FusionExecution.anonymize(request: request, responses: answers)
-        let judgeBudget = PromptBudget(contextTokens: request.contextSize,
-                                       reservedOutputTokens: request.judgeMaxTokens + 64 + request.synthesisMaxTokens + 96)
-        let judge = JudgePrompt(question: request.question, panel: panel, budget: judgeBudget)
+        let judge = JudgePrompt(question: request.question, panel: panel,
+                                budget: WriterStages.judgeBudget(request, synthesisContinues: true))
         let writerBudget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
         let synthesis = SynthesisPrompt(question: request.question, panel: panel, basis: .judgeFailed(reason: "fingerprint"),
                                         budget: writerBudget)
@@ -66,7 +65,7 @@ extension FusionEngine {
             var synthesisParameters: GenerationParameters
         }
         let parts = Parts(judge: judge.messages, judgeParameters: judge.parameters(maxTokens: request.judgeMaxTokens),
-                          continuation: SynthesisPrompt.instructions(panel: panel, withAnalysis: true),
+                          continuation: SynthesisPrompt.continuation(question: request.question, panel: panel),
                           proseGrammar: WriterStages.proseGrammar, synthesis: synthesis.messages,
                           aggregate: aggregate.messages, synthesisParameters: p)
         let encoder = JSONEncoder()

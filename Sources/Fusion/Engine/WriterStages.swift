@@ -20,6 +20,14 @@ struct WriterStages: Sendable {
     /// Prose: optional leading whitespace, then anything that does not open JSON or a code fence.
     static let proseGrammar = #"root ::= [ \n]* [^{`\[ \n\x00] [^\x00]*"#
 
+    /// The judge's prompt budget. When the synthesis continues the judge's chat, the judge's prompt
+    /// must leave room for the analysis, the continuation message and the final answer.
+    static func judgeBudget(_ request: FusionRequest, synthesisContinues: Bool) -> PromptBudget {
+        let reserved = request.judgeMaxTokens + 64
+            + (synthesisContinues ? request.synthesisMaxTokens + SynthesisPrompt.continuationReservedTokens : 0)
+        return PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: reserved)
+    }
+
     private func key(_ path: String) -> ModelKey { ModelKey(path: path, contextSize: request.contextSize, sequences: 1) }
 
     /// Structured analysis under the judge grammar, then the final answer. When one model plays
@@ -27,10 +35,8 @@ struct WriterStages: Sendable {
     func judgeAndSynthesize(panel: AnonymizedPanel, _ ledger: inout FusionExecution.Ledger) async throws {
         let judgeKey = key(prepared.judge.path)
         let continues = prepared.synthesizer.map { $0.path == prepared.judge.path } ?? true
-        // When the synthesis continues the judge's chat, the judge's prompt must leave room for both.
-        let reserved = request.judgeMaxTokens + 64 + (continues ? request.synthesisMaxTokens + 96 : 0)
         let judgePrompt = JudgePrompt(question: request.question, panel: panel,
-                                      budget: PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: reserved))
+                                      budget: Self.judgeBudget(request, synthesisContinues: continues))
         let judgeStart = ContinuousClock.now
         emit(.stage(.judge, model: request.judge))
         // Armed before leasing: a lease cancelled after its model was pinned must not stay pinned.
@@ -91,11 +97,7 @@ struct WriterStages: Sendable {
         var reuse = false
         if samePath, let judgeConversation {
             // Continue the judge's chat: its prompt and analysis are already in the KV cache.
-            let instructions = "Now write the final answer for the user. "
-                + SynthesisPrompt.instructions(panel: panel, withAnalysis: true)
-                + " Answer the question directly in plain sentences, not JSON; do not mention the judge, "
-                + "the analysis or the candidate labels."
-            messages = judgeConversation + [.user(instructions)]
+            messages = judgeConversation + [.user(SynthesisPrompt.continuation(question: request.question, panel: panel))]
             // After a JSON turn small models tend to continue in JSON; this grammar only forbids
             // opening with JSON or a code fence (checked per picked token, so nearly free).
             parameters.grammar = Self.proseGrammar

@@ -66,6 +66,27 @@ public struct SynthesisPrompt: Sendable, Equatable {
         ]
     }
 
+    /// The longest restated question in `continuation`, in characters (head and tail are kept).
+    static let maxRestatedQuestionCharacters = 1200
+    /// Tokens to keep free in the judge's context for `continuation`'s message.
+    public static let continuationReservedTokens = 420
+
+    /// The user turn that follows the judge's analysis when one model judges and writes, so the
+    /// synthesis continues the judge's chat (and its KV cache).
+    ///
+    /// Why the question is restated: at the end of a long JSON turn a 1.5B writer forgot the
+    /// question's own format instructions — measured on evaluation items, it answered with one plain
+    /// sentence and no `Answer:` line on 14 of 40 items although the instructions asked for it;
+    /// with the question restated here, on 0 of the same 40.
+    public static func continuation(question: String, panel: AnonymizedPanel) -> String {
+        let restated = TextTruncation.truncate(question.trimmingCharacters(in: .whitespacesAndNewlines),
+                                               to: maxRestatedQuestionCharacters).text
+        return "Now write the final answer for the user. "
+            + instructions(panel: panel, withAnalysis: true)
+            + " Do not write JSON; do not mention the judge, the analysis or the candidate labels."
+            + "\n\nThe question, again:\n" + restated
+    }
+
     static let system = "You write the final answer to a user's question, using several candidate answers. "
         + "You check their reasoning and keep only what holds up."
 
@@ -76,6 +97,9 @@ public struct SynthesisPrompt: Sendable, Equatable {
             : " Where the answers disagree, check the reasoning and follow the answer that holds up, not the majority"
         text += ": weaker models often agree on the same mistake."
         if let reference = panel.referenceLabels.first {
+            // Measured on 120 evaluation items: spelling the anchoring out more strongly ("keep its
+            // conclusion unless you find a concrete error; disagreement is not an error") scored
+            // 49.2 % against 50.8 % with this wording, and lost the Answer line more often (9 vs 3).
             text += " Keep answer \(reference) (the reference) unless its reasoning is clearly wrong."
         }
         text += " Add correct points that only some answers make. Answer the user directly; do not mention "
