@@ -73,7 +73,7 @@ public enum EvalConditionKind: String, Sendable, Codable, CaseIterable {
 /// ```
 /// `model`, `members` and `panel` are three spellings of the seats (`model` is one seat, with
 /// `samples` and `temperature` beside it for `self`). Optional everywhere: `max_tokens` (each
-/// answer, default 256), `judge_max_tokens` (384), `synthesis_max_tokens` (256), `context_size`
+/// answer, default 512), `judge_max_tokens` (384), `synthesis_max_tokens` (256), `context_size`
 /// (4096), `repeat_penalty` (1.0, member answers), `seed` (42: per-item sampling seeds and the
 /// judge's label shuffle derive from it), `synthesizer`, `mode` (`fusion` or `aggregate`), `description`.
 ///
@@ -95,7 +95,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
     public var seed: UInt32
     public var description: String?
 
-    public static let defaultMaxTokens = 256
+    public static let defaultMaxTokens = 512
     public static let defaultJudgeMaxTokens = 384
     public static let defaultSynthesisMaxTokens = 256
     public static let defaultContextSize = 4096

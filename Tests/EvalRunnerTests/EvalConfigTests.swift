@@ -37,9 +37,9 @@ struct EvalConfigTests {
         // The default preset's panel, as models/presets.json has it.
         let preset = try FusionPresets.loadDefault().request(named: nil, question: "q")
         let presetCondition = try #require(conditions.first { c in
-            c.kind == .fusion && c.seats.map(\.model) == preset.panel.map(\.model) && c.judge == preset.judge
-        })
-        #expect(presetCondition.seats.map(\.samples) == preset.panel.map(\.samples))
+            c.kind == .fusion && c.judge == preset.judge && c.seats.map(\.model) == preset.panel.map(\.model)
+                && c.seats.map(\.samples) == preset.panel.map(\.samples)
+        }, "no eval condition runs the default preset's panel")
         #expect(presetCondition.seats.map(\.reference) == preset.panel.map(\.reference))
         // Greedy members of the mixed fusions share the solo calls (same max tokens and context).
         let solo = try #require(byName["solo-qwen2.5-coder-1.5b"])
@@ -52,7 +52,7 @@ struct EvalConfigTests {
     func decoding() throws {
         let vote = try Self.decode(#"{"name": "v", "kind": "vote", "members": ["a", {"model": "b", "samples": 2, "temperature": 0.5}]}"#)
         #expect(vote.seats == [EvalSeat(model: "a"), EvalSeat(model: "b", samples: 2, temperature: 0.5)])
-        #expect(vote.maxTokens == 256 && vote.seed == 42)
+        #expect(vote.maxTokens == EvalCondition.defaultMaxTokens && vote.seed == 42)
         let selfFusion = try Self.decode(#"{"name": "s", "kind": "self", "model": "q"}"#)
         #expect(selfFusion.seats == [EvalSeat(model: "q", samples: 3, temperature: 0.7)])
         #expect(selfFusion.judge == "q")
