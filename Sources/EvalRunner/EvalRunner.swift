@@ -61,10 +61,11 @@ public final class EvalRunner: @unchecked Sendable {
     }
 
     /// Runs every condition over `items` and, when `outDirectory` is set, writes
-    /// `<outDirectory>/<condition>.jsonl` after each condition (and the finished part of the
-    /// current one on interruption). Cancelling the calling task interrupts the run: the call in
-    /// flight is dropped, everything before it is kept.
-    public func run(conditions: [EvalCondition], items: [EvalItem], outDirectory: String?,
+    /// `<outDirectory>/<condition>.jsonl` (`<condition>.<fileTag>.jsonl` when tagged, e.g. by a
+    /// shard) after each condition (and the finished part of the current one on interruption).
+    /// Cancelling the calling task interrupts the run: the call in flight is dropped, everything
+    /// before it is kept.
+    public func run(conditions: [EvalCondition], items: [EvalItem], outDirectory: String?, fileTag: String? = nil,
                     progress: @escaping @Sendable (EvalProgress) -> Void = { _ in }) async throws -> EvalRunSummary {
         lock.withLock { summary = EvalRunSummary() }
         try preflight(conditions)
@@ -95,7 +96,7 @@ public final class EvalRunner: @unchecked Sendable {
             lock.withLock { summary.records[condition.name] = records }
             var path: String?
             if let outDirectory {
-                path = outDirectory + "/" + condition.name + ".jsonl"
+                path = outDirectory + "/" + condition.name + (fileTag.map { "." + $0 } ?? "") + ".jsonl"
                 do { try EvalResultsFile.write(records, to: path!) } catch {
                     throw EvalRunError.resultsNotWritable(path: path!, reason: "\(error)")
                 }

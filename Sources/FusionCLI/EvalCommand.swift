@@ -27,6 +27,8 @@ enum EvalCommand {
             .flag("final-check", help: "Allow the held-out split (run once, at the very end; never tune on it)."),
             .option("tasks", value: "list", help: "Comma-separated tasks (default: all): " + EvalItemSet.taskNames.joined(separator: ", ") + "."),
             .option("limit", value: "n", type: .integer, help: "At most n items per task (the first ones)."),
+            .option("shard", value: "k/n", help: "Run every n-th selected item from the k-th on, so n machines or sessions split a run; "
+                    + "each writes <condition>.shard-k-of-n.jsonl and --report merges the files it finds."),
             .repeated("configs", value: "file", help: "Condition files (configs/eval/*.json); repeatable, and a shell glob after it works too."),
             .option("conditions", value: "names", help: "Run only these conditions (comma-separated names)."),
             .option("out", short: "o", value: "path", help: "Run: results directory (default results). Report: Markdown file (default docs/EVAL.md; - for stdout)."),
@@ -42,6 +44,7 @@ enum EvalCommand {
         examples: [
             "fusion eval --suite dev --configs configs/eval/*.json --out results/",
             "fusion eval --tasks arc,gsm8k --limit 20 --configs configs/eval/solo.json --out results/",
+            "fusion eval --shard 2/3 --configs configs/eval/*.json --out results/   # machine 2 of 3",
             "fusion eval --report results/ --out docs/EVAL.md",
         ])
 
@@ -84,7 +87,14 @@ enum EvalCommand {
             if case .unknownTasks = error { throw UsageFailure(error.description) }
             throw CommandFailure(error.description)
         }
-        guard !items.items.isEmpty else { throw CommandFailure("no items selected") }
+        var selected = items.items
+        var shard: EvalShard?
+        if let text = args.string("shard") {
+            guard let parsed = EvalShard(parsing: text) else { throw args.invalidValue("shard", "k/n with 1 ≤ k ≤ n, e.g. 2/4") }
+            shard = parsed
+            selected = parsed.select(selected)
+        }
+        guard !selected.isEmpty else { throw CommandFailure("no items selected") }
 
         let threads = try args.int("threads")
         if let threads, threads < 1 { throw args.invalidValue("threads", "at least 1") }
@@ -97,12 +107,16 @@ enum EvalCommand {
         let out = args.string("out") ?? "results"
         let runner = EvalRunner(engine: engine, cache: cache)
 
-        Terminal.err("eval: \(conditions.count) conditions × \(items.items.count) items (\(split.rawValue), "
-                     + "tasks: \(items.tasks.joined(separator: ",")))\(limit.map { ", ≤ \($0) per task" } ?? ""); "
+        Terminal.err("eval: \(conditions.count) conditions × \(selected.count) items (\(split.rawValue), "
+                     + "tasks: \(items.tasks.joined(separator: ",")))\(limit.map { ", ≤ \($0) per task" } ?? "")"
+                     + "\(shard.map { ", shard \($0)" } ?? ""); "
                      + "cache \(cache.directory); results → \(out)/")
         let view = EvalProgressView()
-        let selected = conditions
-        let task = Task { try await runner.run(conditions: selected, items: items.items, outDirectory: out) { view.handle($0) } }
+        let chosen = conditions
+        let runItems = selected
+        let task = Task {
+            try await runner.run(conditions: chosen, items: runItems, outDirectory: out, fileTag: shard?.fileTag) { view.handle($0) }
+        }
         let interrupt = InterruptHandler {
             Terminal.err("\ninterrupted: finishing up; everything answered so far is cached (Ctrl-C again to quit at once)")
             task.cancel()
@@ -112,7 +126,7 @@ enum EvalCommand {
         view.clear()
         Terminal.err("eval: \(summary.modelCalls) model calls, \(summary.cacheHits) cache hits"
                      + (summary.failedItems > 0 ? ", \(summary.failedItems) items failed (scored wrong, see \"error\")" : ""))
-        for condition in selected {
+        for condition in chosen {
             guard let records = summary.records[condition.name] else { continue }
             let accuracy = EvalStatistics.accuracy(records.map(\.correct))
             Terminal.out("\(condition.name): \(accuracy)\n")

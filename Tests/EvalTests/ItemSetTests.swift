@@ -70,6 +70,18 @@ struct ItemSetTests {
         #expect(throws: EvalDataError.duplicateID("arc/00000")) { try load(duplicated) }
     }
 
+    @Test("shards partition the selection: every item in exactly one shard, every shard sees every task")
+    func shards() throws {
+        #expect(EvalShard(parsing: "2/4") == EvalShard(index: 2, count: 4))
+        for bad in ["0/4", "5/4", "4", "a/b", "1/0", "-1/2", "1/2/3", ""] { #expect(EvalShard(parsing: bad) == nil, "\(bad)") }
+        let items = (0..<10).map { "task\($0 / 5)/\($0)" }
+        let parts = (1...3).map { EvalShard(index: $0, count: 3)!.select(items) }
+        #expect(parts.flatMap { $0 }.sorted() == items.sorted())
+        #expect(parts[1] == ["task0/1", "task0/4", "task1/7"])
+        #expect(parts.allSatisfy { part in part.contains { $0.hasPrefix("task0") } && part.contains { $0.hasPrefix("task1") } })
+        #expect(EvalShard(parsing: "2/3")!.fileTag == "shard-2-of-3")
+    }
+
     @Test func splitRule() {
         #expect(EvalSplit.of(position: 0) == .heldout)
         #expect(EvalSplit.of(position: 5) == .heldout)
