@@ -1,6 +1,8 @@
 // The declarative side of CommandLineKit: what a command accepts, written once as plain values,
 // from which both the parser and the generated `--help` text are derived.
 
+import ByteUnits
+
 /// Process exit statuses used by command-line tools (BSD `sysexits.h` for usage errors).
 public enum ExitCode: Int32, Sendable {
     /// Everything went fine.

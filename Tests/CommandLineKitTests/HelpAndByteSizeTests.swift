@@ -1,3 +1,4 @@
+import ByteUnits
 import CommandLineKit
 import Testing
 
