@@ -39,7 +39,8 @@ struct EvalConfigTests {
         let presetCondition = try #require(conditions.first { c in
             c.kind == .fusion && c.judge == preset.judge && c.seats.map(\.model) == preset.panel.map(\.model)
                 && c.seats.map(\.samples) == preset.panel.map(\.samples)
-        }, "no eval condition runs the default preset's panel")
+                && c.seats.map(\.temperature) == preset.panel.map { $0.temperature ?? preset.temperature }
+        }, "no eval condition runs the default preset's panel (models, samples, temperatures, judge)")
         #expect(presetCondition.seats.map(\.reference) == preset.panel.map(\.reference))
         // Greedy members of the mixed fusions share the solo calls (same max tokens and context).
         let solo = try #require(byName["solo-qwen2.5-coder-1.5b"])
