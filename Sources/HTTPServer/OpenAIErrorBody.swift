@@ -24,14 +24,16 @@ public struct OpenAIErrorBody: Sendable, Equatable, Codable {
     }
 
     /// Creates an error body whose type follows the status: `server_error` for 5xx,
-    /// `invalid_request_error` otherwise (what OpenAI uses for 4xx).
+    /// `rate_limit_error` for 429, `invalid_request_error` for other 4xx.
     public init(status: HTTPStatus, message: String, param: String? = nil, code: String? = nil) {
         self.init(message: message, type: Self.defaultType(for: status), param: param, code: code)
     }
 
     /// The `type` OpenAI uses for a status class.
     public static func defaultType(for status: HTTPStatus) -> String {
-        status.statusClass == 5 ? "server_error" : "invalid_request_error"
+        // A 429 is not the request's fault: clients that branch on `type` should retry it.
+        if status == .tooManyRequests { return "rate_limit_error" }
+        return status.statusClass == 5 ? "server_error" : "invalid_request_error"
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -113,6 +113,7 @@ struct ErrorResponseTests {
             let started = ContinuousClock.now
             let refused = try await postChat(port, chatBody(model: "smollm2-135m", "hi"))
             expectError(refused, 429, code: "server_busy")
+            #expect(refused.error?.type == "rate_limit_error", "a retryable type, not the request's fault")
             #expect(Int(refused.headers["Retry-After"] ?? "") ?? 0 >= 1)
             #expect(ContinuousClock.now - started < .seconds(2), "refused at once, not after waiting")
             client.close()
