@@ -46,12 +46,7 @@ extension FusionAPIServer {
         var p = GenerationParameters(maxTokens: request.maxTokens ?? configuration.contextSize,
                                      temperature: request.temperature ?? 0.8,
                                      seed: request.seed ?? 0xFFFF_FFFF, stop: request.stop)
-        if let topP = request.topP { p.topP = topP }
-        if let topK = request.topK { p.topK = topK }
-        if let minP = request.minP { p.minP = minP }
-        if let penalty = request.repeatPenalty { p.repeatPenalty = penalty }
-        if let penalty = request.frequencyPenalty { p.frequencyPenalty = penalty }
-        if let penalty = request.presencePenalty { p.presencePenalty = penalty }
+        request.applySampling(to: &p)
         return p
     }
 

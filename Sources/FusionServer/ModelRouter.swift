@@ -104,10 +104,7 @@ struct ModelRouter: Sendable {
     private func apply(_ request: ChatCompletionRequest, to fusion: inout FusionRequest) {
         if request.fusionPlugin?.temperature == nil && request.fusionTool?.temperature == nil,
            let temperature = request.temperature { fusion.temperature = temperature }
-        if let topP = request.topP { fusion.topP = topP }
-        if let topK = request.topK { fusion.topK = topK }
-        if let minP = request.minP { fusion.minP = minP }
-        if let penalty = request.repeatPenalty { fusion.repeatPenalty = penalty }
+        request.applySampling(to: &fusion)
         if let seed = request.seed { fusion.seed = seed }
         if let tokens = request.maxTokens { fusion.synthesisMaxTokens = tokens }
         fusion.contextSize = contextSize

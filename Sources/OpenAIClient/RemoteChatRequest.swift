@@ -38,6 +38,9 @@ public struct RemoteChatRequest: Sendable, Encodable {
     public var seed: Int?
     /// Stop strings.
     public var stop: [String]?
+    /// OpenAI's penalties on tokens already generated, -2…2.
+    public var frequencyPenalty: Double?
+    public var presencePenalty: Double?
     /// Set by ``RemoteChatClient``; when true, `stream_options.include_usage` is sent too.
     var stream = false
 
@@ -57,6 +60,7 @@ public struct RemoteChatRequest: Sendable, Encodable {
         case model, messages, temperature, seed, stop, stream
         case maxTokens = "max_tokens"
         case topP = "top_p"
+        case frequencyPenalty = "frequency_penalty", presencePenalty = "presence_penalty"
         case streamOptions = "stream_options"
     }
 
@@ -74,6 +78,8 @@ public struct RemoteChatRequest: Sendable, Encodable {
         try container.encodeIfPresent(topP, forKey: .topP)
         try container.encodeIfPresent(seed, forKey: .seed)
         try container.encodeIfPresent(stop, forKey: .stop)
+        try container.encodeIfPresent(frequencyPenalty, forKey: .frequencyPenalty)
+        try container.encodeIfPresent(presencePenalty, forKey: .presencePenalty)
         try container.encode(stream, forKey: .stream)
         if stream { try container.encode(StreamOptions(), forKey: .streamOptions) }
     }

@@ -10,10 +10,12 @@ struct FusionRouteTests {
     /// Keeps the final answer short and the run reproducible.
     static var short: [String: Any] { ["max_tokens": 48, "seed": 11] }
 
-    @Test("model fusion/fast answers with the preset's panel in the fusion object, usage covering every call")
+    @Test("model fusion/fast answers with the preset's panel in the fusion object, usage covering every call; the client's sampling reaches the panel")
     func presetAsModel() async throws {
         try await ServerTests.withServer(models: ["smollm2-135m", "gemma3-270m"]) { server in
-            let response = try await postChat(server.port, chatBody(model: "fusion/fast", "Name a primary color.", extra: Self.short))
+            let sampling: [String: Any] = ["top_p": 0.9, "frequency_penalty": 0.5, "presence_penalty": 0.25]
+            let response = try await postChat(server.port, chatBody(model: "fusion/fast", "Name a primary color.",
+                                                                    extra: Self.short.merging(sampling) { a, _ in a }))
             #expect(response.status == 200, "\(response.text)")
             #expect(response.json["model"] as? String == "fusion/fast")
             #expect(!(response.content ?? "").isEmpty)
@@ -24,7 +26,11 @@ struct FusionRouteTests {
             let responses = try #require(fusion["responses"] as? [[String: Any]])
             #expect(Set(responses.compactMap { $0["model"] as? String }) == ["smollm2-135m", "gemma3-270m"])
             #expect(responses.allSatisfy { !(($0["text"] as? String) ?? "").isEmpty })
-            #expect(fusion["trace"] is [String: Any])
+            // The replayable trace holds the request the panel ran with.
+            let traced = try #require((fusion["trace"] as? [String: Any])?["request"] as? [String: Any])
+            #expect(traced["top_p"] as? Double == 0.9)
+            #expect(traced["frequency_penalty"] as? Double == 0.5)
+            #expect(traced["presence_penalty"] as? Double == 0.25)
             // The response's usage is the fusion's: every panel answer plus judge and synthesis.
             let panelTokens = responses.compactMap { ($0["usage"] as? [String: Int])?["completion_tokens"] }.reduce(0, +)
             #expect(response.usage["completion_tokens", default: 0] > panelTokens)

@@ -11,10 +11,13 @@ extension OpenAIClientTests {
             var request = RemoteChatRequest(model: "m", messages: [.user("hi")], maxTokens: 24, temperature: 0, topP: 0.9,
                                             seed: 7, stop: ["\n\n"])
             request.stream = true
+            request.frequencyPenalty = 0.5
             let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(request)) as? [String: Any])
             #expect(object["max_tokens"] as? Int == 24)
             #expect(object["top_p"] as? Double == 0.9)
             #expect(object["seed"] as? Int == 7)
+            #expect(object["frequency_penalty"] as? Double == 0.5)
+            #expect(object["presence_penalty"] == nil)
             #expect(object["stream"] as? Bool == true)
             #expect((object["stream_options"] as? [String: Bool]) == ["include_usage": true])
             #expect((object["messages"] as? [[String: String]]) == [["role": "user", "content": "hi"]])

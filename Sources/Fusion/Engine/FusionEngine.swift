@@ -157,6 +157,8 @@ public final class FusionEngine: Sendable {
                 p.topP = request.topP
                 p.minP = request.minP
                 p.repeatPenalty = request.repeatPenalty
+                p.frequencyPenalty = request.frequencyPenalty
+                p.presencePenalty = request.presencePenalty
                 p.ignoreEOS = request.ignoreEOS
                 return p
             }

@@ -63,11 +63,14 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     public var rounds: Int = 0
     /// Panel sampling temperature (seats may override).
     public var temperature: Double = 0.7
-    /// Panel sampling: top-k (0 disables), top-p, min-p, repetition penalty, stop strings.
+    /// Panel sampling: top-k (0 disables), top-p, min-p, repetition penalty, OpenAI's frequency and
+    /// presence penalties (0 disables), stop strings.
     public var topK: Int = 40
     public var topP: Double = 0.95
     public var minP: Double = 0.05
     public var repeatPenalty: Double = 1.0
+    public var frequencyPenalty: Double = 0
+    public var presencePenalty: Double = 0
     public var stop: [String] = []
     /// Base seed; nil draws one at random (recorded in the trace for replay).
     public var seed: UInt32?
@@ -100,6 +103,7 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case messages, panel, judge, synthesizer, mode, rounds, temperature, seed, threads, timeout, quorum, stop
         case topK = "top_k", topP = "top_p", minP = "min_p", repeatPenalty = "repeat_penalty"
+        case frequencyPenalty = "frequency_penalty", presencePenalty = "presence_penalty"
         case panelMaxTokens = "panel_max_tokens", judgeMaxTokens = "judge_max_tokens"
         case synthesisMaxTokens = "synthesis_max_tokens", contextSize = "context_size"
         case memoryBudget = "memory_budget", seatTimeout = "seat_timeout", ignoreEOS = "ignore_eos"
@@ -119,6 +123,8 @@ public struct FusionRequest: Sendable, Equatable, Codable {
         topP = try c.decodeIfPresent(Double.self, forKey: .topP) ?? defaults.topP
         minP = try c.decodeIfPresent(Double.self, forKey: .minP) ?? defaults.minP
         repeatPenalty = try c.decodeIfPresent(Double.self, forKey: .repeatPenalty) ?? defaults.repeatPenalty
+        frequencyPenalty = try c.decodeIfPresent(Double.self, forKey: .frequencyPenalty) ?? defaults.frequencyPenalty
+        presencePenalty = try c.decodeIfPresent(Double.self, forKey: .presencePenalty) ?? defaults.presencePenalty
         stop = try c.decodeIfPresent([String].self, forKey: .stop) ?? []
         seed = try c.decodeIfPresent(UInt32.self, forKey: .seed)
         panelMaxTokens = try c.decodeIfPresent(Int.self, forKey: .panelMaxTokens) ?? defaults.panelMaxTokens
@@ -177,5 +183,8 @@ public struct FusionRequest: Sendable, Equatable, Codable {
         if !(0...1).contains(topP) || !(0...1).contains(minP) { throw .invalidRequest("top-p and min-p must be between 0 and 1") }
         if topK < 0 { throw .invalidRequest("top-k must be 0 or more") }
         if !(repeatPenalty > 0) { throw .invalidRequest("the repeat penalty must be above 0") }
+        if !(-2...2).contains(frequencyPenalty) || !(-2...2).contains(presencePenalty) {
+            throw .invalidRequest("the frequency and presence penalties must be between -2 and 2")
+        }
     }
 }

@@ -21,9 +21,12 @@ struct RemoteSeatRunner: Sendable {
         let remoteMessages = messages.map { RemoteMessage(role: $0.role == .tool ? "tool" : $0.role.rawValue, content: $0.content) }
         let start = ContinuousClock.now
         for (sample, parameters) in seat.parameters.enumerated() {
-            let request = RemoteChatRequest(model: seat.model, messages: remoteMessages, maxTokens: parameters.maxTokens,
+            var request = RemoteChatRequest(model: seat.model, messages: remoteMessages, maxTokens: parameters.maxTokens,
                                             temperature: parameters.temperature, topP: parameters.topP,
                                             seed: Int(parameters.seed), stop: parameters.stop.isEmpty ? nil : parameters.stop)
+            // Sent only when set, so providers that reject the fields still work by default.
+            if parameters.frequencyPenalty != 0 { request.frequencyPenalty = parameters.frequencyPenalty }
+            if parameters.presencePenalty != 0 { request.presencePenalty = parameters.presencePenalty }
             let sampleStart = ContinuousClock.now
             var pieces = 0
             var reply: RemoteChatReply?
