@@ -147,21 +147,7 @@ public final class FusionEngine: Sendable {
         for (index, spec) in request.panel.enumerated() {
             let seed = spec.seed ?? baseSeed &+ UInt32(index) &* 1000
             request.panel[index].seed = seed
-            let parameters = (0..<spec.samples).map { sample -> GenerationParameters in
-                // 0xFFFFFFFF means "random" to the sampler: never produce it, or replay breaks.
-                let sampleSeed = seed &+ UInt32(sample)
-                var p = GenerationParameters(maxTokens: request.panelMaxTokens,
-                                             temperature: spec.temperature ?? request.temperature,
-                                             seed: sampleSeed == .max ? 0 : sampleSeed, stop: request.stop)
-                p.topK = request.topK
-                p.topP = request.topP
-                p.minP = request.minP
-                p.repeatPenalty = request.repeatPenalty
-                p.frequencyPenalty = request.frequencyPenalty
-                p.presencePenalty = request.presencePenalty
-                p.ignoreEOS = request.ignoreEOS
-                return p
-            }
+            let parameters = (0..<spec.samples).map { request.panelParameters(for: spec, seed: seed &+ UInt32($0)) }
             // A seat is a chain of links (an alias from the providers file) or a single one; the
             // first usable link runs, the rest are fallbacks.
             let chain = try remote.chain(for: spec.model)

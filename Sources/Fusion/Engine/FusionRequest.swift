@@ -92,6 +92,22 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     /// Keep generating past end-of-text (benchmarks only).
     public var ignoreEOS: Bool = false
 
+    /// What one sample of a panel seat is generated with: the request's sampling, the seat's
+    /// temperature when it has one.
+    public func panelParameters(for seat: SeatSpec, seed: UInt32) -> GenerationParameters {
+        // 0xFFFFFFFF means "random" to the sampler: never produce it, or replay breaks.
+        var p = GenerationParameters(maxTokens: panelMaxTokens, temperature: seat.temperature ?? temperature,
+                                     seed: seed == .max ? 0 : seed, stop: stop)
+        p.topK = topK
+        p.topP = topP
+        p.minP = minP
+        p.repeatPenalty = repeatPenalty
+        p.frequencyPenalty = frequencyPenalty
+        p.presencePenalty = presencePenalty
+        p.ignoreEOS = ignoreEOS
+        return p
+    }
+
     public init(question: String, panel: [SeatSpec], judge: String, synthesizer: String? = nil) {
         self.messages = [.user(question)]
         self.panel = panel
