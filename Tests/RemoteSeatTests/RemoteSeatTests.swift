@@ -109,6 +109,37 @@ struct RemoteSeatTests {
         #expect(result.responses.map(\.source) == ["local:smollm2-135m"])
     }
 
+    @Test("A quorum counts remote answers too: a quick remote answer stops a long local one, a local answer stops a silent remote")
+    func quorumAcrossLocalAndRemote() async throws {
+        let fake = try FakeProvider([.stream(["Green", "."])])
+        let silent = try RawSocketServer { connection in _ = connection.waitForPeerClose(timeout: 600) }
+        defer { silent.stop() }
+        // Without the quorum the silent seat would end only at the 60 s read timeout, as `timeout`.
+        let providers = try RemoteTests.providers(["lab": fake.baseURL, "silent": "http://127.0.0.1:\(silent.port)/v1"],
+                                                  timeout: 600)
+        let engine = try RemoteTests.engine(providers)
+
+        var remoteFirst = RemoteTests.request(panel: ["smollm2-135m", "remote:lab/green"])
+        remoteFirst.quorum = 1
+        remoteFirst.panelMaxTokens = 2000
+        remoteFirst.contextSize = 4096
+        remoteFirst.ignoreEOS = true   // the local seat would decode for many seconds
+        let stoppedLocal = try await engine.fuse(remoteFirst)
+        await fake.stop()
+        #expect(stoppedLocal.status == .ok, "\(stoppedLocal.error ?? "")")
+        #expect(stoppedLocal.responses.map(\.source) == ["remote:lab/green"])
+        #expect(stoppedLocal.failedModels.map(\.model) == ["smollm2-135m"])
+        #expect(stoppedLocal.failedModels.first?.reason == .quorumReached, "\(stoppedLocal.failedModels)")
+
+        var localFirst = RemoteTests.request(panel: ["smollm2-135m", "remote:silent/m"])
+        localFirst.quorum = 1
+        let stoppedRemote = try await engine.fuse(localFirst)
+        #expect(stoppedRemote.status == .ok, "\(stoppedRemote.error ?? "")")
+        #expect(stoppedRemote.responses.map(\.source) == ["local:smollm2-135m"])
+        #expect(stoppedRemote.failedModels.map(\.model) == ["remote:silent/m"])
+        #expect(stoppedRemote.failedModels.first?.reason == .quorumReached, "\(stoppedRemote.failedModels)")
+    }
+
     @Test("Offline mode and deny_domains make zero connections")
     func offlineMakesNoConnections() async throws {
         let accepts = LockedList<Int>()

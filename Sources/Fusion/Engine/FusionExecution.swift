@@ -155,7 +155,8 @@ struct FusionExecution: Sendable {
 
     /// Runs the panel in the plan's decode groups: seats in a group decode at the same time with
     /// the plan's threads each, so the cores are never oversubscribed. Remote seats take no
-    /// memory and no local cores, so they run beside the local groups from the start.
+    /// memory and no local cores, so they run beside the local groups from the start. A quorum
+    /// counts both kinds of seat and stops whatever still runs once it is met.
     private func runPanel(_ p: FusionEngine.Prepared, messages: [ChatMessage], _ ledger: inout Ledger) async throws {
         let resolver = SeatChainResolver(store: engine.store, remote: engine.remote, budgetBytes: p.plan.budget.bytes,
                                          contextSize: p.request.contextSize)
@@ -163,56 +164,59 @@ struct FusionExecution: Sendable {
                                  remote: RemoteSeatRunner(emit: emit), resolver: resolver)
         let threads = p.plan.concurrency.threadsPerSeat
         let timeout = p.request.seatTimeout
-        async let remoteOutcomes = withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
-            for seat in p.remoteSeats {
-                tasks.addTask { await runner.run(seat, messages: messages, threads: threads, timeout: timeout) }
+        let quorum = PanelQuorum(needed: p.request.quorum)
+        let remoteSeats = p.remoteSeats
+        async let remoteOutcomes = quorum.stoppable {
+            await withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
+                for seat in remoteSeats {
+                    tasks.addTask { await runner.run(seat, messages: messages, threads: threads, timeout: timeout) }
+                }
+                var collected: [SeatRunner.Outcome] = []
+                for await outcome in tasks {
+                    collected.append(outcome)
+                    if outcome.failure == nil { quorum.seatAnswered() }
+                }
+                return collected
             }
-            var collected: [SeatRunner.Outcome] = []
-            for await outcome in tasks { collected.append(outcome) }
-            return collected
         }
         let bySeatIndex = Dictionary(uniqueKeysWithValues: p.seats.enumerated().map { ($0.offset, $0.element) })
-        var answered = 0
         for group in p.plan.decodeOrder {
-            if let quorum = p.request.quorum, answered >= quorum {
+            if quorum.isReached {
                 for i in group { if let seat = bySeatIndex[i] { recordSkipped(seat, &ledger) } }
                 continue
             }
             if Task.isCancelled { break }
-            let needed = p.request.quorum.map { $0 - answered }
-            let outcomes = await withTaskGroup(of: (Int, SeatRunner.Outcome).self) { tasks in
-                for i in group {
-                    guard let seat = bySeatIndex[i] else { continue }
-                    tasks.addTask { (i, await runner.run(seat, messages: messages, threads: threads, timeout: timeout)) }
+            let seats = group.compactMap { bySeatIndex[$0] }
+            let (outcomes, stoppedByQuorum) = await quorum.stoppable {
+                await withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
+                    for seat in seats {
+                        tasks.addTask { await runner.run(seat, messages: messages, threads: threads, timeout: timeout) }
+                    }
+                    var collected: [SeatRunner.Outcome] = []
+                    for await outcome in tasks {
+                        collected.append(outcome)
+                        if outcome.failure == nil { quorum.seatAnswered() }
+                    }
+                    return collected
                 }
-                var collected: [(Int, SeatRunner.Outcome)] = []
-                var answeredHere = 0
-                for await outcome in tasks {
-                    collected.append(outcome)
-                    if outcome.1.failure == nil { answeredHere += 1 }
-                    // Quorum reached inside a concurrent group: stop the seats still decoding.
-                    if let needed, answeredHere >= needed { tasks.cancelAll() }
-                }
-                return collected.sorted { $0.0 < $1.0 }
             }
-            let quorumReachedHere = needed.map { need in outcomes.filter { $0.1.failure == nil }.count >= need } ?? false
-            for (_, outcome) in outcomes {
-                if quorumReachedHere, var failure = outcome.failure, failure.reason == .cancelled {
-                    failure.reason = .quorumReached
-                    failure.message = "stopped: the quorum of \(request.quorum ?? 0) answers was reached"
-                    var relabelled = outcome
-                    relabelled.failure = failure
-                    record(relabelled, &ledger)
-                } else {
-                    record(outcome, &ledger)
-                }
-                if outcome.failure == nil { answered += 1 }
-            }
+            for outcome in outcomes { record(stoppedByQuorum ? relabelled(outcome) : outcome, &ledger) }
         }
-        for outcome in await remoteOutcomes { record(outcome, &ledger) }
+        let (remote, remoteStopped) = await remoteOutcomes
+        for outcome in remote { record(remoteStopped ? relabelled(outcome) : outcome, &ledger) }
         // Panel order, whatever order the seats finished in.
         ledger.responses.sort { ($0.seat, $0.sample) < ($1.seat, $1.sample) }
         ledger.failed.sort { $0.seat < $1.seat }
+    }
+
+    /// A seat the quorum cancelled is reported as such, not as cancelled.
+    private func relabelled(_ outcome: SeatRunner.Outcome) -> SeatRunner.Outcome {
+        guard var failure = outcome.failure, failure.reason == .cancelled else { return outcome }
+        failure.reason = .quorumReached
+        failure.message = "stopped: the quorum of \(request.quorum ?? 0) answers was reached"
+        var copy = outcome
+        copy.failure = failure
+        return copy
     }
 
     private func record(_ outcome: SeatRunner.Outcome, _ ledger: inout Ledger) {
