@@ -18,7 +18,7 @@ enum FusionRequestOptions {
         .option("seat-timeout", value: "s", type: .number, help: "Seconds one seat may take before it is recorded as failed."),
         .option("timeout", value: "s", type: .number, help: "Seconds the whole fusion may take."),
         .option("memory-budget", value: "size", type: .byteSize, help: "Memory models may use together, e.g. 1.2GB (default: $FUSION_MEMORY_BUDGET or 70% of RAM)."),
-        .option("max-tokens", short: "n", value: "n", type: .integer, default: "256", help: "Most tokens per panel answer."),
+        .option("max-tokens", short: "n", value: "n", type: .integer, help: "Most tokens per panel answer (default: the preset's, else 256)."),
         .option("judge-max-tokens", value: "n", type: .integer, default: "384", help: "Most tokens of the judge's analysis."),
         .option("synthesis-max-tokens", value: "n", type: .integer, default: "384", help: "Most tokens of the final answer."),
         .option("temperature", value: "t", type: .number, help: "Panel sampling temperature (default 0.7; judge and synthesizer are greedy)."),

@@ -88,6 +88,8 @@ struct ModelRouter: Sendable {
                 try requireKnown(model, param: "analysis_models")
             }
             fusion.panel = models.map { SeatSpec(model: $0) }
+            // A preset's panel length was measured for its own panel, not for this one.
+            fusion.panelMaxTokens = FusionRequest.defaultPanelMaxTokens
         }
         if let judge {
             if isFusionModel(judge) { throw .badRequest("'fusion' cannot judge a fusion", param: "plugins.model", code: "fusion_recursion") }

@@ -42,6 +42,8 @@ struct EvalConfigTests {
                 && c.seats.map(\.temperature) == preset.panel.map { $0.temperature ?? preset.temperature }
         }, "no eval condition runs the default preset's panel (models, samples, temperatures, judge)")
         #expect(presetCondition.seats.map(\.reference) == preset.panel.map(\.reference))
+        #expect(preset.panelMaxTokens == presetCondition.maxTokens,
+                "the default preset's members answer with the token budget the eval measured them with")
         // Greedy members of the mixed fusions share the solo calls (same max tokens and context).
         let solo = try #require(byName["solo-qwen2.5-coder-1.5b"])
         for c in conditions where c.kind == .fusion && c.memberModels == top3 {

@@ -15,6 +15,13 @@ public struct FusionPresets: Sendable, Codable, Equatable {
         public var synthesizer: String?
         public var mode: FusionMode?
         public var rounds: Int?
+        /// Most tokens per panel answer, when the preset was measured with its own (flags override it).
+        public var panelMaxTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case description, panel, judge, synthesizer, mode, rounds
+            case panelMaxTokens = "panel_max_tokens"
+        }
     }
 
     public var version: Int
@@ -52,6 +59,7 @@ public struct FusionPresets: Sendable, Codable, Equatable {
                                     synthesizer: preset.synthesizer)
         request.mode = preset.mode ?? .fusion
         request.rounds = preset.rounds ?? 0
+        if let tokens = preset.panelMaxTokens { request.panelMaxTokens = tokens }
         return request
     }
 }

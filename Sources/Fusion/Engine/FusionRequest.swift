@@ -74,7 +74,9 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     public var stop: [String] = []
     /// Base seed; nil draws one at random (recorded in the trace for replay).
     public var seed: UInt32?
-    public var panelMaxTokens: Int = 256
+    /// Most tokens per panel answer (a preset may set its own).
+    public var panelMaxTokens: Int = FusionRequest.defaultPanelMaxTokens
+    public static let defaultPanelMaxTokens = 256
     public var judgeMaxTokens: Int = 384
     public var synthesisMaxTokens: Int = 384
     /// Tokens each model's context holds.
