@@ -27,6 +27,7 @@ enum FusionRequestOptions {
         .option("min-p", value: "p", type: .number, help: "Panel sampling: min-p (default 0.05)."),
         .option("repeat-penalty", value: "x", type: .number, help: "Panel sampling: repetition penalty (default 1.0)."),
         .repeated("stop", value: "text", help: "Panel answers stop at this text."),
+        .repeated("final-stop", value: "text", help: "The final answer stops at this text (not printed)."),
         .option("seed", value: "n", type: .integer, help: "Base seed; fixed seeds make a run reproducible."),
         .option("ctx-size", short: "c", value: "n", type: .integer, default: "4096", help: "Context size of every model."),
         .option("threads", short: "t", value: "n", type: .integer, help: "CPU threads (default: all cores)."),
@@ -100,6 +101,7 @@ enum FusionRequestOptions {
         request.minP = try args.double("min-p") ?? request.minP
         request.repeatPenalty = try args.double("repeat-penalty") ?? request.repeatPenalty
         request.stop = args.strings("stop")
+        request.finalStop = args.strings("final-stop")
         do { try request.validate() } catch { throw UsageFailure(error.description) }
         return request
     }

@@ -1,4 +1,5 @@
 import Fusion
+import Llama
 import Foundation
 
 /// Live status on stderr: one line per seat (loading / prefill / tokens so far / done / failed),
@@ -46,6 +47,9 @@ final class PanelStatusView {
         Terminal.err(String(format: "[%d answers, %d failed · panel %.1fs · judge %.1fs · synthesis %.1fs · total %.1fs · %d tokens]",
                             result.responses.count, result.failedModels.count, s.panel, s.judge, s.synthesis, s.total,
                             result.usage.totalTokens))
+        if result.finishReason == .length {
+            Terminal.err("[the final answer was cut at \(result.trace.request.synthesisMaxTokens) tokens: raise --synthesis-max-tokens for more]")
+        }
     }
 
     private func describe(_ state: SeatState) -> String {

@@ -80,7 +80,7 @@ extension FusionAPIServer {
         switch await runFusion(fusion, out: out, streamFinal: true) {
         case .failure(let error): return await out.fail(error)
         case .success(let result):
-            return await out.finish(reason: "stop", usage: result.usage,
+            return await out.finish(reason: (result.finishReason ?? .stop).wireName, usage: result.usage,
                                     fusion: FusionDetails(route: kind, preset: preset, result: result))
         }
     }

@@ -63,7 +63,7 @@ struct ModelRouter: Sendable {
         }
         if wantsTool, let tool = request.fusionTool {
             var fusion = try baseRequest(preset: tool.preset, plugin: tool, judge: tool.model, messages: request.messages)
-            apply(request, to: &fusion)
+            apply(request, to: &fusion, answersClient: false)
             return .tool(outerModel: request.model, fusion: fusion, preset: tool.analysisModels == nil ? (tool.preset ?? presets.default) : tool.preset)
         }
         return .single(model: request.model)
@@ -102,13 +102,16 @@ struct ModelRouter: Sendable {
         return fusion
     }
 
-    /// Request-level sampling: the panel's (unless the plugin set it), the final answer's length.
-    private func apply(_ request: ChatCompletionRequest, to fusion: inout FusionRequest) {
+    /// Request-level sampling: the panel's (unless the plugin set it), the final answer's length and,
+    /// when the fused answer is what the client reads (not the tool's input), its stop strings.
+    private func apply(_ request: ChatCompletionRequest, to fusion: inout FusionRequest, answersClient: Bool = true) {
         if request.fusionPlugin?.temperature == nil && request.fusionTool?.temperature == nil,
            let temperature = request.temperature { fusion.temperature = temperature }
         request.applySampling(to: &fusion)
         if let seed = request.seed { fusion.seed = seed }
         if let tokens = request.maxTokens { fusion.synthesisMaxTokens = tokens }
+        // The client's stop strings end the answer it reads; the panel's answers are not cut by them.
+        if answersClient { fusion.finalStop = request.stop }
         fusion.contextSize = contextSize
         fusion.threads = threads
     }

@@ -37,6 +37,42 @@ struct FusionRouteTests {
         }
     }
 
+    @Test("The client's stop strings end the fused answer (not the panel's) and max_tokens cuts it with finish_reason length")
+    func stopAndLengthShapeTheFinalAnswer() async throws {
+        try await ServerTests.withServer(models: ["smollm2-135m", "gemma3-270m"]) { server in
+            // smollm2 judges and writes (the plugin's judge defaults to the request's model): quick.
+            let plugin: [String: Any] = ["id": "fusion", "analysis_models": ["smollm2-135m", "gemma3-270m"],
+                                         "max_completion_tokens": 24]
+            func ask(_ extra: [String: Any]) async throws -> RawResponse {
+                let fixed: [String: Any] = ["seed": 11, "temperature": 0, "plugins": [plugin]]
+                return try await postChat(server.port, chatBody(model: "smollm2-135m", "Name three colors of the rainbow.",
+                                                                extra: fixed.merging(extra) { _, new in new }))
+            }
+            func finishReason(_ r: RawResponse) -> String? { (r.json["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String }
+
+            let cut = try await ask(["max_tokens": 3])
+            #expect(cut.status == 200, "\(cut.text)")
+            #expect(finishReason(cut) == "length", "a 3-token final answer is cut: \(cut.content ?? "")")
+
+            let whole = try await ask(["max_tokens": 40])
+            let full = try #require(whole.content)
+            // Three characters from the middle of the answer: the same seeded run must end before them.
+            try #require(full.count >= 6, "answer too short to pick a stop string: \(full)")
+            let stopWord = String(full.dropFirst(full.count / 2).prefix(3))
+            let stopped = try await ask(["max_tokens": 40, "stop": [stopWord]])
+            #expect(stopped.status == 200, "\(stopped.text)")
+            let text = try #require(stopped.content)
+            #expect(!text.contains(stopWord) && full.hasPrefix(text) && text.count < full.count,
+                    "stop \(stopWord) ends the answer before it: \(text) | \(full)")
+            #expect(finishReason(stopped) == "stop")
+            // The panel's answers are not cut by the client's stop string.
+            let fusion = try #require(stopped.json["fusion"] as? [String: Any])
+            let traced = try #require((fusion["trace"] as? [String: Any])?["request"] as? [String: Any])
+            #expect(traced["final_stop"] as? [String] == [stopWord])
+            #expect((traced["stop"] as? [String] ?? []).isEmpty)
+        }
+    }
+
     @Test("The fusion plugin sets the panel and the judge; streaming sends progress comments and the answer")
     func pluginStreamed() async throws {
         try await ServerTests.withServer(models: ["smollm2-135m", "qwen2.5-coder-0.5b"]) { server in
@@ -48,7 +84,7 @@ struct FusionRouteTests {
             let events = EventStream(response.text)
             #expect(events.data.last == "[DONE]")
             #expect(!events.text.isEmpty)
-            #expect(events.finishReasons == ["stop"])
+            #expect(events.finishReasons.count == 1 && ["stop", "length"].contains(events.finishReasons.first ?? ""))
             #expect(events.comments.contains { $0.contains("seat 0 smollm2-135m") }, "progress comments: \(events.comments)")
             #expect(events.comments.contains { $0.contains("judge by qwen2.5-coder-0.5b") })
             let last = try #require(events.chunks.first { $0["fusion"] != nil })

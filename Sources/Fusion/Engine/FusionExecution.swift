@@ -25,6 +25,7 @@ struct FusionExecution: Sendable {
         var judgeNote: String?
         var labels: [String: String] = [:]
         var final = ""
+        var finishReason: StopReason?
         var reusedJudgeCache = false
         var cachedSynthesisTokens = 0
         var cost = 0.0
@@ -75,7 +76,7 @@ struct FusionExecution: Sendable {
         if case .allPanelsFailed(let list) = failure, failedModels.isEmpty { failedModels = list }
         return FusionResult(
             status: failure == nil ? .ok : .error, failureReason: failure?.code, error: failure?.description,
-            final: ledger.final, analysis: ledger.analysis, responses: ledger.responses,
+            final: ledger.final, finishReason: ledger.finishReason, analysis: ledger.analysis, responses: ledger.responses,
             failedModels: failedModels, usage: ledger.usage, cost: ledger.cost, trace: trace)
     }
 

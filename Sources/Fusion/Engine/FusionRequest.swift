@@ -72,6 +72,9 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     public var frequencyPenalty: Double = 0
     public var presencePenalty: Double = 0
     public var stop: [String] = []
+    /// Stop strings of the final answer (the API's `stop`): they end what the user reads, not the
+    /// panel's answers, which the judge needs whole.
+    public var finalStop: [String] = []
     /// Base seed; nil draws one at random (recorded in the trace for replay).
     public var seed: UInt32?
     /// Most tokens per panel answer (a preset may set its own).
@@ -125,6 +128,7 @@ public struct FusionRequest: Sendable, Equatable, Codable {
         case panelMaxTokens = "panel_max_tokens", judgeMaxTokens = "judge_max_tokens"
         case synthesisMaxTokens = "synthesis_max_tokens", contextSize = "context_size"
         case memoryBudget = "memory_budget", seatTimeout = "seat_timeout", ignoreEOS = "ignore_eos"
+        case finalStop = "final_stop"
     }
 
     public init(from decoder: Decoder) throws {
@@ -144,6 +148,7 @@ public struct FusionRequest: Sendable, Equatable, Codable {
         frequencyPenalty = try c.decodeIfPresent(Double.self, forKey: .frequencyPenalty) ?? defaults.frequencyPenalty
         presencePenalty = try c.decodeIfPresent(Double.self, forKey: .presencePenalty) ?? defaults.presencePenalty
         stop = try c.decodeIfPresent([String].self, forKey: .stop) ?? []
+        finalStop = try c.decodeIfPresent([String].self, forKey: .finalStop) ?? []
         seed = try c.decodeIfPresent(UInt32.self, forKey: .seed)
         panelMaxTokens = try c.decodeIfPresent(Int.self, forKey: .panelMaxTokens) ?? defaults.panelMaxTokens
         judgeMaxTokens = try c.decodeIfPresent(Int.self, forKey: .judgeMaxTokens) ?? defaults.judgeMaxTokens

@@ -109,6 +109,9 @@ public struct FusionResult: Sendable, Codable {
     public var failureReason: String?
     public var error: String?
     public var final: String
+    /// Why the final answer ended: `stop` (end of text or a stop string) or `length` (max tokens);
+    /// nil when no final answer was written.
+    public var finishReason: StopReason?
     public var analysis: FusionAnalysis?
     public var responses: [SeatResponse]
     public var failedModels: [FailedModel]

@@ -13,6 +13,7 @@ struct WriterStages: Sendable {
     var synthesisParameters: GenerationParameters {
         var p = GenerationParameters.greedy(maxTokens: request.synthesisMaxTokens)
         p.repeatPenalty = 1.1
+        p.stop = request.finalStop
         p.ignoreEOS = request.ignoreEOS
         return p
     }
@@ -110,6 +111,7 @@ struct WriterStages: Sendable {
         do {
             let summary = try await complete(session, .chat(messages), parameters, stream: true, reusePrefix: reuse)
             ledger.cachedSynthesisTokens = summary.timings.cachedTokens
+            ledger.finishReason = summary.stopReason
             ledger.usage = ledger.usage + summary.usage
             ledger.stages.modelBusy += summary.timings.prefillSeconds + summary.timings.decodeSeconds
             ledger.final = summary.text
@@ -133,6 +135,7 @@ struct WriterStages: Sendable {
         do {
             let summary = try await complete(lease.resource, .chat(prompt.messages), synthesisParameters, stream: true,
                                              reusePrefix: false)
+            ledger.finishReason = summary.stopReason
             ledger.usage = ledger.usage + summary.usage
             ledger.stages.modelBusy += summary.timings.prefillSeconds + summary.timings.decodeSeconds
             ledger.final = summary.text
