@@ -19,10 +19,9 @@ USAGE
 fi
 cd "$LF_ROOT"
 
-# The panel of `fusion ask` (two small families, then the strongest models as judge/synthesizer).
-FUSION_MODELS_DEFAULT=(smollm2-135m gemma3-270m qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
-# Until `fusion ask` exists, one good small model answers alone.
-SINGLE_MODEL=qwen2.5-coder-0.5b
+# Every preset's models (models/presets.json): the default preset uses the two Qwen models, the
+# others add SmolLM2 and Gemma 3, so `--preset fast|budget` works afterwards too.
+PRESET_MODELS=(smollm2-135m gemma3-270m qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
 
 lf_log "step 1/3: llama.cpp"
 scripts/build-llama.sh >&2
@@ -31,15 +30,6 @@ lf_log "step 2/3: fusion (release build; the first one takes a few minutes)"
 swift build -c release --product fusion >&2
 fusion="$(swift build -c release --show-bin-path)/fusion"
 
-# Capture the help first: `fusion --help | grep -q` could kill fusion with SIGPIPE, and
-# pipefail would turn that into "no ask".
-help_text="$("$fusion" --help 2>/dev/null || true)"
-if grep -Eq '^[[:space:]]+ask([[:space:]]|$)' <<<"$help_text"; then
-  lf_log "step 3/3: models: ${FUSION_MODELS_DEFAULT[*]}"
-  "$fusion" models pull "${FUSION_MODELS_DEFAULT[@]}" >&2
-  exec "$fusion" ask "$@"
-else
-  lf_log "step 3/3: model: $SINGLE_MODEL ('fusion ask' is not available yet: answering with one model)"
-  "$fusion" models pull "$SINGLE_MODEL" >&2
-  exec "$fusion" generate -m "$SINGLE_MODEL" "$@"
-fi
+lf_log "step 3/3: models: ${PRESET_MODELS[*]}"
+"$fusion" models pull "${PRESET_MODELS[@]}" >&2
+exec "$fusion" ask "$@"
