@@ -38,18 +38,12 @@ section "3b/5 evaluation items (for the eval smoke test)"
 scripts/fetch-eval-data.sh
 
 section "4/5 OpenAI client test"
-# ---- Hook: scripts/test-openai-client.sh (added by a later issue) ---------------------------
-# A later issue adds it to check fusion's OpenAI-compatible API with an OpenAI client. It runs
-# before `swift test` so that swift test's summary stays the last thing printed (CI reads it).
-# A failure here is reported but does not skip swift test; the script still exits non-zero.
+# The real `openai` Python package against `fusion serve`. It runs before `swift test` so that
+# swift test's summary stays the last thing printed (CI reads it). A failure here is reported but
+# does not skip swift test; the script still exits non-zero.
 openai_status=0
-if [ -x scripts/test-openai-client.sh ]; then
-  scripts/test-openai-client.sh || openai_status=$?
-  echo "OpenAI client test: exit $openai_status"
-else
-  echo "skipped: scripts/test-openai-client.sh does not exist yet"
-fi
-# ----------------------------------------------------------------------------------------------
+scripts/test-openai-client.sh || openai_status=$?
+echo "OpenAI client test: exit $openai_status"
 
 section "5/5 swift test $* (setup took $(elapsed))"
 # --no-parallel: suites that load models must not decode at the same time on 2 cores (two
