@@ -167,18 +167,8 @@ struct FusionExecution: Sendable {
         let timeout = p.request.seatTimeout
         let quorum = PanelQuorum(needed: p.request.quorum)
         let remoteSeats = p.remoteSeats
-        async let remoteOutcomes = quorum.stoppable {
-            await withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
-                for seat in remoteSeats {
-                    tasks.addTask { await runner.run(seat, messages: messages, threads: threads, timeout: timeout) }
-                }
-                var collected: [SeatRunner.Outcome] = []
-                for await outcome in tasks {
-                    collected.append(outcome)
-                    if outcome.failure == nil { quorum.seatAnswered() }
-                }
-                return collected
-            }
+        async let remoteOutcomes = quorum.runTogether(remoteSeats) {
+            await runner.run($0, messages: messages, threads: threads, timeout: timeout)
         }
         let bySeatIndex = Dictionary(uniqueKeysWithValues: p.seats.enumerated().map { ($0.offset, $0.element) })
         for group in p.plan.decodeOrder {
@@ -188,18 +178,8 @@ struct FusionExecution: Sendable {
             }
             if Task.isCancelled { break }
             let seats = group.compactMap { bySeatIndex[$0] }
-            let (outcomes, stoppedByQuorum) = await quorum.stoppable {
-                await withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
-                    for seat in seats {
-                        tasks.addTask { await runner.run(seat, messages: messages, threads: threads, timeout: timeout) }
-                    }
-                    var collected: [SeatRunner.Outcome] = []
-                    for await outcome in tasks {
-                        collected.append(outcome)
-                        if outcome.failure == nil { quorum.seatAnswered() }
-                    }
-                    return collected
-                }
+            let (outcomes, stoppedByQuorum) = await quorum.runTogether(seats) {
+                await runner.run($0, messages: messages, threads: threads, timeout: timeout)
             }
             for outcome in outcomes { record(stoppedByQuorum ? relabelled(outcome) : outcome, &ledger) }
         }

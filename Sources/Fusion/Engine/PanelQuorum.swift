@@ -4,8 +4,8 @@ import Synchronization
 /// once the request's quorum has answered. Without a quorum it only counts.
 ///
 /// Local decode groups and the remote seats run side by side, so whichever side meets the quorum
-/// must be able to stop the other: each runs inside `stoppable`, which the first answer past the
-/// quorum cancels.
+/// must be able to stop the other: each runs through `runTogether`, which the answer that meets
+/// the quorum cancels.
 final class PanelQuorum: Sendable {
     private struct State {
         var answered = 0
@@ -36,9 +36,27 @@ final class PanelQuorum: Sendable {
         for stop in stoppers { stop() }
     }
 
+    /// Runs `seats` at the same time, counting each answer, in a task the quorum can cancel;
+    /// says whether it did.
+    func runTogether<Seat: Sendable>(_ seats: [Seat], _ run: @escaping @Sendable (Seat) async -> SeatRunner.Outcome) async
+        -> (outcomes: [SeatRunner.Outcome], stoppedByQuorum: Bool) {
+        let (outcomes, stopped) = await stoppable {
+            await withTaskGroup(of: SeatRunner.Outcome.self) { tasks in
+                for seat in seats { tasks.addTask { await run(seat) } }
+                var collected: [SeatRunner.Outcome] = []
+                for await outcome in tasks {
+                    collected.append(outcome)
+                    if outcome.failure == nil { self.seatAnswered() }
+                }
+                return collected
+            }
+        }
+        return (outcomes, stopped)
+    }
+
     /// Runs `work` in a task the quorum can cancel (cancelling the caller cancels it too), and
     /// says whether the quorum did.
-    func stoppable<T: Sendable>(_ work: @escaping @Sendable () async -> T) async -> (value: T, stoppedByQuorum: Bool) {
+    private func stoppable<T: Sendable>(_ work: @escaping @Sendable () async -> T) async -> (value: T, stoppedByQuorum: Bool) {
         guard let needed else { return (await work(), false) }
         let task = Task { await work() }
         let (token, alreadyMet): (Int, Bool) = state.withLock { s in
