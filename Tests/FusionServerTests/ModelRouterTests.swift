@@ -1,0 +1,51 @@
+// What the router makes of a request's sampling fields for each fusion route (no model runs):
+// the client's stop and max_tokens shape the answer it reads, a preset's panel length applies
+// to the preset's own panel only.
+import Foundation
+import Testing
+import Fusion
+@testable import FusionServer
+
+@Suite("Model router: request fields per fusion route")
+struct ModelRouterTests {
+    static func router() throws -> ModelRouter {
+        // Routes only name models that are on disk; none is loaded.
+        let store = try ServerTests.requireModels(["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
+        return ModelRouter(store: store, presets: try FusionPresets.loadDefault(), remote: RemoteSettings(environment: [:]),
+                           contextSize: 4096, threads: nil)
+    }
+
+    static func route(_ json: [String: Any]) throws -> ModelRoute {
+        let body = try JSONSerialization.data(withJSONObject: json)
+        return try router().route(try ChatCompletionRequest.parse(Array(body)), depth: 0)
+    }
+
+    static let messages = [["role": "user", "content": "Name a color."]]
+
+    @Test("fusion/quality: stop and max_tokens go to the final answer, the preset's 512-token panel length stays")
+    func presetModel() throws {
+        let route = try Self.route(["model": "fusion/quality", "messages": Self.messages, "stop": ["Sources:"], "max_tokens": 50])
+        guard case .fusion(let fusion, _, _) = route else { Issue.record("expected a fusion route, got \(route)"); return }
+        #expect(fusion.finalStop == ["Sources:"])
+        #expect(fusion.stop.isEmpty, "the panel's answers are not cut by the client's stop")
+        #expect(fusion.synthesisMaxTokens == 50)
+        #expect(fusion.panelMaxTokens == 512)
+    }
+
+    @Test("A plugin's own panel gets the default panel length, not the preset's")
+    func pluginPanel() throws {
+        let plugin: [String: Any] = ["id": "fusion", "analysis_models": ["smollm2-135m", "qwen2.5-coder-0.5b"]]
+        let route = try Self.route(["model": "qwen2.5-coder-0.5b", "messages": Self.messages, "plugins": [plugin]])
+        guard case .fusion(let fusion, _, _) = route else { Issue.record("expected a fusion route, got \(route)"); return }
+        #expect(fusion.panel.map(\.model) == ["smollm2-135m", "qwen2.5-coder-0.5b"])
+        #expect(fusion.panelMaxTokens == FusionRequest.defaultPanelMaxTokens)
+    }
+
+    @Test("The fusion tool's result is not cut by the client's stop (the outer model's answer is)")
+    func toolResultUncut() throws {
+        let route = try Self.route(["model": "qwen2.5-coder-0.5b", "messages": Self.messages, "stop": ["\n"],
+                                    "tools": [["type": "fusion", "analysis_models": ["smollm2-135m"]]], "tool_choice": "required"])
+        guard case .tool(_, let fusion, _) = route else { Issue.record("expected a tool route, got \(route)"); return }
+        #expect(fusion.finalStop.isEmpty)
+    }
+}
