@@ -128,6 +128,36 @@ struct JudgePromptTests {
         #expect(cut.count < long.count)
     }
 
+    @Test("samples of one model are called attempts of one model, never stronger and weaker models")
+    func oneModelPanel() {
+        let samples = [
+            CandidateAnswer(model: "qwen", text: "408", isReference: true),
+            CandidateAnswer(model: "qwen#1", text: "418"),
+            CandidateAnswer(model: "qwen#2", text: "408"),
+        ]
+        let panel = AnonymizedPanel(answers: samples, seed: 3)
+        #expect(panel.isOneModel)
+        #expect(panel.header(for: panel.entries[0]) == "Answer A (reference)")
+        let judge = userText(JudgePrompt(question: question, panel: panel).messages)
+        let synthesis = userText(SynthesisPrompt(question: question, panel: panel,
+                                                 basis: .analysis(JudgeFixtures.analysis)).messages)
+        let continuation = SynthesisPrompt.continuation(question: question, panel: panel)
+        for text in [judge, synthesis, continuation] {
+            #expect(text.contains("attempts by one model"))
+            #expect(!text.contains("weaker model") && !text.contains("strongest model") && !text.contains("different models"))
+        }
+        #expect(judge.contains("Answer A is the reference"))
+        #expect(synthesis.contains("Keep answer A (the reference)") && continuation.contains("Keep answer A (the reference)"))
+        #expect(synthesis.contains("End with one of the attempts' conclusions"))
+
+        // Different models, or a model id that merely contains '#', are a mixed panel.
+        #expect(!AnonymizedPanel(answers: answers, seed: 3).isOneModel)
+        #expect(!AnonymizedPanel(answers: [CandidateAnswer(model: "a#b", text: "1"), CandidateAnswer(model: "a", text: "2")],
+                                 seed: 3).isOneModel)
+        #expect(!AnonymizedPanel(answers: [CandidateAnswer(model: "qwen", text: "1")], seed: 3).isOneModel,
+                "one answer is not a panel of attempts")
+    }
+
     @Test("the aggregate prompt is Together-MoA style: answers in, one answer out, no analysis")
     func aggregate() {
         let a = AggregatePrompt(question: question, answers: answers, seed: 5)

@@ -34,6 +34,19 @@ public struct AnonymizedPanel: Sendable, Equatable {
     /// Labels of reference answers.
     public var referenceLabels: [String] { entries.filter(\.answer.isReference).map(\.label) }
 
+    /// Whether every answer comes from one model (its samples are named "qwen", "qwen#2", …):
+    /// then the answers are attempts of equal standing, not stronger and weaker members.
+    public var isOneModel: Bool {
+        Set(entries.map { Self.baseModel($0.answer.model) }).count == 1 && entries.count > 1
+    }
+
+    /// The model id without a sample suffix: "qwen#2" → "qwen".
+    static func baseModel(_ id: String) -> Substring {
+        guard let hash = id.lastIndex(of: "#"), !id[id.index(after: hash)...].isEmpty,
+              id[id.index(after: hash)...].allSatisfy(\.isNumber) else { return id[...] }
+        return id[..<hash]
+    }
+
     /// "A"…"Z", then "AA", "AB", ….
     public static func label(for index: Int) -> String {
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -45,7 +58,7 @@ public struct AnonymizedPanel: Sendable, Equatable {
         var notes: [String] = []
         let qualities = entries.compactMap(\.answer.quality)
         if entry.answer.isReference {
-            notes.append("reference: strongest model")
+            notes.append(isOneModel ? "reference" : "reference: strongest model")
         } else if let q = entry.answer.quality, qualities.count >= 2, let best = qualities.max() {
             notes.append(q >= best ? "stronger model" : "weaker model")
         }

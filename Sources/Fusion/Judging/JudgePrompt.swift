@@ -73,10 +73,16 @@ public struct JudgePrompt: Sendable, Equatable {
         + "whether their reasoning is correct. You do not answer the question yourself."
 
     static func instructions(panel: AnonymizedPanel) -> String {
-        var text = "Check each answer's reasoning and claims step by step. A claim is not correct just "
-            + "because several answers repeat it: weaker models often share the same mistake."
+        var text = "Check each answer's reasoning and claims step by step."
+        // Samples of one model are not "weaker models"; saying so misled the self-fusion judge.
+        text += panel.isOneModel
+            ? " The answers are separate attempts by one model: an attempt is not right because others repeat "
+                + "its conclusion, nor wrong because it stands alone; only its steps decide."
+            : " A claim is not correct just because several answers repeat it: weaker models often share the same mistake."
         if let reference = panel.referenceLabels.first {
-            text += " Answer \(reference) is the reference from the strongest model: keep it unless you find a concrete error in it."
+            text += panel.isOneModel
+                ? " Answer \(reference) is the reference: keep it unless you find a concrete error in it."
+                : " Answer \(reference) is the reference from the strongest model: keep it unless you find a concrete error in it."
         }
         let letters = panel.labels.joined(separator: ", ")
         text += "\n" + """

@@ -92,10 +92,18 @@ public struct SynthesisPrompt: Sendable, Equatable {
 
     static func instructions(panel: AnonymizedPanel, withAnalysis: Bool) -> String {
         var text = "Write the best final answer to the question."
-        text += withAnalysis
-            ? " Where the answers disagree, check the reasoning yourself and follow the answer that holds up, not the majority"
-            : " Where the answers disagree, check the reasoning and follow the answer that holds up, not the majority"
-        text += ": weaker models often agree on the same mistake."
+        if panel.isOneModel {
+            // The mixed-panel wording is false here (no member is weaker). Measured on 64 evaluation
+            // items (greedy reference + 3 samples): 1 rescue / 5 breaks with it, 2 / 5 with this one.
+            text += " The answers are separate attempts by one model. Where they disagree, check the steps"
+                + (withAnalysis ? " yourself" : "") + " and follow the attempt that holds up. End with one of the "
+                + "attempts' conclusions unless you find an error in every one of them."
+        } else {
+            text += withAnalysis
+                ? " Where the answers disagree, check the reasoning yourself and follow the answer that holds up, not the majority"
+                : " Where the answers disagree, check the reasoning and follow the answer that holds up, not the majority"
+            text += ": weaker models often agree on the same mistake."
+        }
         if let reference = panel.referenceLabels.first {
             // Measured on 120 evaluation items: spelling the anchoring out more strongly ("keep its
             // conclusion unless you find a concrete error; disagreement is not an error") scored
