@@ -74,7 +74,7 @@ public struct JudgePrompt: Sendable, Equatable {
 
     static func instructions(panel: AnonymizedPanel) -> String {
         var text = "Check each answer's reasoning and claims step by step."
-        // Samples of one model are not "weaker models"; saying so misled the self-fusion judge.
+        // Samples of one model are not "weaker models": the mixed-panel wording is false for them.
         text += panel.isOneModel
             ? " The answers are separate attempts by one model: an attempt is not right because others repeat "
                 + "its conclusion, nor wrong because it stands alone; only its steps decide."
