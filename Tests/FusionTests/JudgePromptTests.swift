@@ -158,6 +158,25 @@ struct JudgePromptTests {
                 "one answer is not a panel of attempts")
     }
 
+    @Test("the engine's names for a seat's samples make a one-model panel, with or without a greedy seat beside them")
+    func engineSampleNamesAreOneModel() {
+        let request = FusionRequest(question: question, panel: [
+            SeatSpec(model: "qwen", reference: true),
+            SeatSpec(model: "qwen", samples: 3, temperature: 0.7),
+        ], judge: "qwen")
+        let responses = [SeatResponse(seat: 0, sample: 0, model: "qwen", text: "408")]
+            + (0..<3).map { SeatResponse(seat: 1, sample: $0, model: "qwen", text: "41\($0)") }
+        let (anchored, _) = FusionExecution.anonymize(request: request, responses: responses)
+        #expect(anchored.isOneModel)
+        #expect(anchored.entries.count == 4)
+        let (samplesOnly, _) = FusionExecution.anonymize(request: request, responses: Array(responses.dropFirst()))
+        #expect(samplesOnly.isOneModel)
+        let mixed = responses + [SeatResponse(seat: 2, sample: 0, model: "smollm2", text: "418")]
+        var mixedRequest = request
+        mixedRequest.panel.append(SeatSpec(model: "smollm2"))
+        #expect(!FusionExecution.anonymize(request: mixedRequest, responses: mixed).0.isOneModel)
+    }
+
     @Test("the aggregate prompt is Together-MoA style: answers in, one answer out, no analysis")
     func aggregate() {
         let a = AggregatePrompt(question: question, answers: answers, seed: 5)

@@ -80,9 +80,8 @@ public struct JudgePrompt: Sendable, Equatable {
                 + "its conclusion, nor wrong because it stands alone; only its steps decide."
             : " A claim is not correct just because several answers repeat it: weaker models often share the same mistake."
         if let reference = panel.referenceLabels.first {
-            text += panel.isOneModel
-                ? " Answer \(reference) is the reference: keep it unless you find a concrete error in it."
-                : " Answer \(reference) is the reference from the strongest model: keep it unless you find a concrete error in it."
+            text += " Answer \(reference) is the reference" + (panel.isOneModel ? "" : " from the strongest model")
+                + ": keep it unless you find a concrete error in it."
         }
         let letters = panel.labels.joined(separator: ", ")
         text += "\n" + """
