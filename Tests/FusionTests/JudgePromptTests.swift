@@ -142,13 +142,15 @@ struct JudgePromptTests {
         let synthesis = userText(SynthesisPrompt(question: question, panel: panel,
                                                  basis: .analysis(JudgeFixtures.analysis)).messages)
         let continuation = SynthesisPrompt.continuation(question: question, panel: panel)
-        for text in [judge, synthesis, continuation] {
+        let aggregate = userText(AggregatePrompt(question: question, panel: panel).messages)
+        for text in [judge, synthesis, continuation, aggregate] {
             #expect(text.contains("attempts by one model"))
             #expect(!text.contains("weaker model") && !text.contains("strongest model") && !text.contains("different models"))
         }
         #expect(judge.contains("Answer A is the reference"))
         #expect(synthesis.contains("Keep answer A (the reference)") && continuation.contains("Keep answer A (the reference)"))
         #expect(synthesis.contains("End with one of the attempts' conclusions"))
+        #expect(aggregate.contains("Answer A is the reference: keep it"))
 
         // Different models, or a model id that merely contains '#', are a mixed panel.
         #expect(!AnonymizedPanel(answers: answers, seed: 3).isOneModel)

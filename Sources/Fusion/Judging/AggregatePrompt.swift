@@ -23,11 +23,15 @@ public struct AggregatePrompt: Sendable, Equatable {
     public init(question: String, panel: AnonymizedPanel, budget: PromptBudget = SynthesisPrompt.defaultBudget) {
         let shownQuestion = TextTruncation.truncate(question.trimmingCharacters(in: .whitespacesAndNewlines),
                                                     to: budget.maxQuestionCharacters)
-        var instructions = "The answers above come from different models; some may be wrong or biased. "
-            + "Evaluate them critically and write one accurate, complete answer to the question. Do not "
+        // Samples of one model are neither "different models" nor stronger and weaker: say what they are.
+        var instructions = panel.isOneModel
+            ? "The answers above are separate attempts by one model; some may be wrong. "
+            : "The answers above come from different models; some may be wrong or biased. "
+        instructions += "Evaluate them critically and write one accurate, complete answer to the question. Do not "
             + "average or copy them, and do not follow a majority without checking its reasoning."
         if let reference = panel.referenceLabels.first {
-            instructions += " Answer \(reference) is from the strongest model: keep it unless its reasoning is clearly wrong."
+            instructions += " Answer \(reference) is " + (panel.isOneModel ? "the reference" : "from the strongest model")
+                + ": keep it unless its reasoning is clearly wrong."
         }
         instructions += " Answer the user directly; do not mention the candidate answers."
         let fixed = Self.system.count + shownQuestion.text.count + instructions.count + 40 * panel.entries.count
