@@ -102,16 +102,19 @@ struct ModelRouter: Sendable {
         return fusion
     }
 
-    /// Request-level sampling: the panel's (unless the plugin set it), the final answer's length and,
-    /// when the fused answer is what the client reads (not the tool's input), its stop strings.
+    /// Request-level sampling: the panel's (unless the plugin set it) and, when the fused answer is
+    /// what the client reads (not the tool's input), its length and stop strings. For the tool,
+    /// max_tokens and stop shape the outer model's answer only.
     private func apply(_ request: ChatCompletionRequest, to fusion: inout FusionRequest, answersClient: Bool = true) {
         if request.fusionPlugin?.temperature == nil && request.fusionTool?.temperature == nil,
            let temperature = request.temperature { fusion.temperature = temperature }
         request.applySampling(to: &fusion)
         if let seed = request.seed { fusion.seed = seed }
-        if let tokens = request.maxTokens { fusion.synthesisMaxTokens = tokens }
-        // The client's stop strings end the answer it reads; the panel's answers are not cut by them.
-        if answersClient { fusion.finalStop = request.stop }
+        // The client's length and stop strings end the answer it reads; the panel's answers are not cut by them.
+        if answersClient {
+            if let tokens = request.maxTokens { fusion.synthesisMaxTokens = tokens }
+            fusion.finalStop = request.stop
+        }
         fusion.contextSize = contextSize
         fusion.threads = threads
     }

@@ -41,11 +41,17 @@ struct ModelRouterTests {
         #expect(fusion.panelMaxTokens == FusionRequest.defaultPanelMaxTokens)
     }
 
-    @Test("The fusion tool's result is not cut by the client's stop (the outer model's answer is)")
+    @Test("The fusion tool's result is not cut by the client's stop or max_tokens (the outer model's answer is)")
     func toolResultUncut() throws {
-        let route = try Self.route(["model": "qwen2.5-coder-0.5b", "messages": Self.messages, "stop": ["\n"],
-                                    "tools": [["type": "fusion", "analysis_models": ["smollm2-135m"]]], "tool_choice": "required"])
+        let tool: [String: Any] = ["type": "fusion", "analysis_models": ["smollm2-135m"]]
+        let route = try Self.route(["model": "qwen2.5-coder-0.5b", "messages": Self.messages, "stop": ["\n"], "max_tokens": 8,
+                                    "tools": [tool], "tool_choice": "required"])
         guard case .tool(_, let fusion, _) = route else { Issue.record("expected a tool route, got \(route)"); return }
         #expect(fusion.finalStop.isEmpty)
+        let unlimited = try Self.route(["model": "qwen2.5-coder-0.5b", "messages": Self.messages,
+                                        "tools": [tool], "tool_choice": "required"])
+        guard case .tool(_, let plain, _) = unlimited else { Issue.record("expected a tool route, got \(unlimited)"); return }
+        #expect(fusion.synthesisMaxTokens == plain.synthesisMaxTokens && fusion.synthesisMaxTokens > 8,
+                "an 8-token max_tokens would cut the tool result to a stub")
     }
 }
