@@ -125,6 +125,31 @@ struct FusionEngineTests {
         #expect(await engine.schedulerSnapshot().loadCount == loadsBefore, "nothing was loaded")
     }
 
+    @Test("a request's own memory budget, below the engine's, clears the last fusion's idle models")
+    func requestBudgetBelowEngine() async throws {
+        let engine = try engine()
+        let panel = Self.mixedPanel.map { SeatSpec(model: $0) }
+        let first = try await engine.fuse(request(panel))
+        #expect(first.status == .ok, "\(first.error ?? "")")
+        let plan = try #require(first.trace.plan)
+        let estimates = plan.seats.map { Int64($0.estimate.totalBytes) }
+        let cached = await engine.schedulerSnapshot().reservedBytes
+        // The engine's 8 GiB keep all three models (and the judge's context) cached.
+        #expect(cached >= estimates.reduce(0, +))
+
+        // Room for the largest model and a bit: one seat at a time, the judge after the panel.
+        let models = estimates.max()! * 13 / 10
+        var budgeted = request(panel, question: "What is the capital of Italy?")
+        budgeted.memoryBudget = Int64(engine.requestedBudget.bytes - engine.budget.bytes) + models
+        let second = try await engine.fuse(budgeted)
+        #expect(second.status == .ok, "\(second.error ?? "")")
+        #expect(second.trace.plan?.schedule.kind == "one_at_a_time" || second.trace.plan?.schedule.kind == "waves")
+        let after = await engine.schedulerSnapshot()
+        #expect(after.reservedBytes <= models,
+                "reserved \(after.reservedBytes >> 20) MiB after a request with \(models >> 20) MiB for models")
+        #expect(after.evictionCount > 0)
+    }
+
     @Test("cancelling a fusion mid-panel frees every lease")
     func cancelMidPanel() async throws {
         let engine = try engine()

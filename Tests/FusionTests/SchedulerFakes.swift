@@ -187,8 +187,8 @@ enum SchedulerTestSupport {
     }
 
     /// Leases and immediately releases, so the model is resident and idle; the lease copy dies here.
-    static func touch(_ scheduler: ModelScheduler<FakeModel>, _ key: ModelKey, bytes: Int64) async throws {
-        let lease = try await scheduler.lease(key, estimateBytes: bytes)
+    static func touch(_ scheduler: ModelScheduler<FakeModel>, _ key: ModelKey, bytes: Int64, limit: Int64? = nil) async throws {
+        let lease = try await scheduler.lease(key, estimateBytes: bytes, limitBytes: limit)
         await scheduler.release(lease)
     }
 }

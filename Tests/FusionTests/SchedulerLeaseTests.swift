@@ -191,6 +191,38 @@ import Testing
         #expect(error.description.contains("2048.0 MiB"))
     }
 
+    @Test func perRequestLimitEvictsIdleModelsDownToIt() async throws {
+        let loader = FakeLoader()
+        let scheduler = S.scheduler(budget: 1000, loader: loader)
+        try await S.touch(scheduler, S.key("a"), bytes: 300)
+        try await S.touch(scheduler, S.key("b"), bytes: 300)
+        // No limit: the scheduler's budget has room, so idle models stay cached.
+        try await S.touch(scheduler, S.key("c"), bytes: 200)
+        #expect(await scheduler.snapshot.reservedBytes == 800)
+
+        do { // scoped so that our lease copies are gone before the models should unload
+            // A request with a 400-byte budget: idle models go, least recently used first, until it fits.
+            let d = try await scheduler.lease(S.key("d"), estimateBytes: 200, limitBytes: 400)
+            var snapshot = await scheduler.snapshot
+            #expect(snapshot.loaded.map(\.key) == [S.key("c"), S.key("d")])
+            #expect(snapshot.reservedBytes == 400)
+            await S.eventually("a and b unloaded") { loader.log.unloaded == ["a", "b"] }
+
+            // A model in use is neither evicted nor waited for: the limit binds only what is idle.
+            let e = try await scheduler.lease(S.key("e"), estimateBytes: 300, limitBytes: 400)
+            snapshot = await scheduler.snapshot
+            #expect(snapshot.loaded.map(\.key) == [S.key("d"), S.key("e")])
+            #expect(snapshot.reservedBytes == 500)
+            await scheduler.release(d)
+            await scheduler.release(e)
+        }
+
+        // A resident model leased under a limit clears the idle ones around it too.
+        try await S.touch(scheduler, S.key("e"), bytes: 300, limit: 400)
+        #expect(await scheduler.snapshot.loaded.map(\.key) == [S.key("e")])
+        await S.eventually("a, b, c and d unloaded") { loader.log.unloaded == ["a", "b", "c", "d"] }
+    }
+
     @Test func keysDifferByContextAndSequences() {
         #expect(S.key("a", context: 512) != S.key("a", context: 1024))
         #expect(S.key("a", sequences: 1) != S.key("a", sequences: 4))

@@ -124,6 +124,9 @@ public final class FusionEngine: Sendable {
         var synthesizer: (path: String, estimate: MemoryEstimate)?
         var plan: MemoryPlan
         var fingerprints: [ModelFingerprint]
+        /// The request's own model budget when it asked for less than the engine's: every lease
+        /// evicts idle models down to it, so earlier waves and other requests' idle models go.
+        var leaseLimitBytes: Int64?
     }
 
     func prepare(_ original: FusionRequest) throws -> Prepared {
@@ -135,11 +138,13 @@ public final class FusionEngine: Sendable {
         var missing: [FailedModel] = []
         var fingerprints: [ModelFingerprint] = []
         var budget = self.budget
+        var leaseLimitBytes: Int64?
         if let explicit = request.memoryBudget, explicit > 0, UInt64(explicit) < requestedBudget.bytes {
             // A smaller per-request budget shrinks the plan; the process's own share still comes off.
             let runtime = requestedBudget.bytes - self.budget.bytes
             let bytes = UInt64(explicit) > runtime ? UInt64(explicit) - runtime : 1
             budget = MemoryBudget(bytes: bytes, source: .explicit, detail: "request, minus the process itself")
+            leaseLimitBytes = Int64(clamping: bytes)
         }
 
         let resolver = SeatChainResolver(store: store, remote: remote, budgetBytes: budget.bytes, contextSize: request.contextSize)
@@ -205,7 +210,7 @@ public final class FusionEngine: Sendable {
                 judge: PlanningSeat(label: request.judge, model: judge.path, estimate: judge.estimate),
                 synthesizer: synthesizer.map { PlanningSeat(label: request.synthesizer!, model: $0.path, estimate: $0.estimate) })
             return Prepared(request: request, seats: seats, remoteSeats: remoteSeats, missing: missing, judge: judge, synthesizer: synthesizer,
-                            plan: plan, fingerprints: fingerprints)
+                            plan: plan, fingerprints: fingerprints, leaseLimitBytes: leaseLimitBytes)
         } catch {
             // A model that can never fit is a memory problem; anything else is a bad request.
             if case .modelExceedsBudget = error { throw FusionError.insufficientMemory(error.description) }

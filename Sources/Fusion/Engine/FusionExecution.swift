@@ -161,7 +161,7 @@ struct FusionExecution: Sendable {
     private func runPanel(_ p: FusionEngine.Prepared, messages: [ChatMessage], _ ledger: inout Ledger) async throws {
         let resolver = SeatChainResolver(store: engine.store, remote: engine.remote, budgetBytes: p.plan.budget.bytes,
                                          contextSize: p.request.contextSize)
-        let runner = ChainRunner(local: SeatRunner(scheduler: engine.scheduler, emit: emit),
+        let runner = ChainRunner(local: SeatRunner(scheduler: engine.scheduler, limitBytes: p.leaseLimitBytes, emit: emit),
                                  remote: RemoteSeatRunner(emit: emit), resolver: resolver)
         let threads = p.plan.concurrency.threadsPerSeat
         let timeout = p.request.seatTimeout

@@ -86,7 +86,8 @@ public struct FusionRequest: Sendable, Equatable, Codable {
     public var contextSize: Int = 4096
     /// CPU threads available to the engine (default: all cores).
     public var threads: Int?
-    /// Memory budget in bytes for resident models; nil uses the engine's default.
+    /// Memory budget in bytes, counted like the engine's (the process's own share comes off); nil
+    /// uses the engine's. A smaller one shrinks the plan, and its leases evict idle models down to it.
     public var memoryBudget: Int64?
     /// Seconds one seat may take before it is cancelled and recorded as failed.
     public var seatTimeout: Double?

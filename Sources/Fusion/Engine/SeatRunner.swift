@@ -21,6 +21,8 @@ struct ResolvedSeat: Sendable {
 /// Runs one seat on a leased session: one prompt, `samples` answers (batched when more than one).
 struct SeatRunner: Sendable {
     let scheduler: ModelScheduler<LlamaSession>
+    /// The request's own memory budget, when it set one (see `FusionEngine.Prepared.leaseLimitBytes`).
+    let limitBytes: Int64?
     let emit: @Sendable (FusionEvent) -> Void
 
     struct Outcome: Sendable {
@@ -47,7 +49,7 @@ struct SeatRunner: Sendable {
         let loadStart = ContinuousClock.now
         let lease: ModelLease<LlamaSession>
         do {
-            lease = try await scheduler.lease(key, estimateBytes: seat.estimateBytes)
+            lease = try await scheduler.lease(key, estimateBytes: seat.estimateBytes, limitBytes: limitBytes)
         } catch is CancellationError {
             return fail(.cancelled, "cancelled before the model was loaded")
         } catch let error as SchedulerError {

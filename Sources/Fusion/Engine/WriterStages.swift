@@ -149,7 +149,8 @@ struct WriterStages: Sendable {
 
     private func lease(_ key: ModelKey, estimate: MemoryEstimate, pin: Bool) async throws -> ModelLease<LlamaSession> {
         do {
-            let lease = try await engine.scheduler.lease(key, estimateBytes: Int64(clamping: estimate.totalBytes), pin: pin)
+            let lease = try await engine.scheduler.lease(key, estimateBytes: Int64(clamping: estimate.totalBytes), pin: pin,
+                                                         limitBytes: prepared.leaseLimitBytes)
             lease.resource.setThreads(request.threads ?? engine.cores)
             return lease
         } catch is CancellationError {

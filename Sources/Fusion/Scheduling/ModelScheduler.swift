@@ -29,6 +29,11 @@
 ///
 /// **Pinning.** A model leased with `pin: true` (e.g. the judge) is never evicted until `unpin`. A
 /// request that cannot fit beside pinned models waits (until an unpin, or its task is cancelled).
+///
+/// **Per-request limits.** A lease may carry a smaller limit (a request's own memory budget): idle
+/// models are evicted until the reservations, the leased model included, fit the limit. Only
+/// idle models count as room: models other requests hold are never waited for on the limit's
+/// account, so a limit cannot deadlock two requests; it binds fully when the request runs alone.
 public actor ModelScheduler<Resource: Sendable> {
     /// Loads a model instance; injected so tests need no real models.
     public typealias Loader = @Sendable (ModelKey) async throws -> Resource
@@ -74,6 +79,7 @@ public actor ModelScheduler<Resource: Sendable> {
         let key: ModelKey
         let estimateBytes: Int64
         let pin: Bool
+        let limitBytes: Int64?
         let continuation: CheckedContinuation<Grant, any Error>
     }
 
@@ -114,12 +120,15 @@ public actor ModelScheduler<Resource: Sendable> {
     ///
     /// Waits (FIFO) until `estimateBytes` fits in the budget, evicting idle models least recently
     /// used first, and until no other load is in flight. `pin: true` keeps the model resident until
-    /// `unpin` (pinning sticks even if this request finds the model already loaded).
+    /// `unpin` (pinning sticks even if this request finds the model already loaded). `limitBytes`
+    /// (a request's own budget, below the scheduler's) evicts idle models down to it before a load;
+    /// see the type's documentation.
     /// - Throws: `SchedulerError.queueFull` when `maxQueue` requests are already waiting,
     ///   `.neverFits` when the estimate exceeds the whole budget, `CancellationError` when the task is
     ///   cancelled before the lease is handed over (nothing stays reserved for it), and the loader's
     ///   own error when loading fails (its reservation is released).
-    public func lease(_ key: ModelKey, estimateBytes: Int64, pin: Bool = false) async throws -> ModelLease<Resource> {
+    public func lease(_ key: ModelKey, estimateBytes: Int64, pin: Bool = false,
+                      limitBytes: Int64? = nil) async throws -> ModelLease<Resource> {
         try Task.checkCancellation()
         guard estimateBytes >= 0 else { throw SchedulerError.invalidEstimate(key: key, estimateBytes: estimateBytes) }
         guard estimateBytes <= budgetBytes else {
@@ -129,11 +138,11 @@ public actor ModelScheduler<Resource: Sendable> {
         dispatch() // waiters already queued go first
 
         let grant: Grant
-        if queue.isEmpty, let immediate = admit(key, estimateBytes: estimateBytes, pin: pin) {
+        if queue.isEmpty, let immediate = admit(key, estimateBytes: estimateBytes, pin: pin, limitBytes: limitBytes) {
             grant = immediate
         } else {
             guard queue.count < maxQueue else { throw SchedulerError.queueFull(depth: queue.count) }
-            grant = try await wait(for: key, estimateBytes: estimateBytes, pin: pin)
+            grant = try await wait(for: key, estimateBytes: estimateBytes, pin: pin, limitBytes: limitBytes)
         }
 
         switch grant {
@@ -208,7 +217,7 @@ public actor ModelScheduler<Resource: Sendable> {
     // MARK: - Queue
 
     /// Parks the request at the tail of the queue until `dispatch` grants it or the task is cancelled.
-    private func wait(for key: ModelKey, estimateBytes: Int64, pin: Bool) async throws -> Grant {
+    private func wait(for key: ModelKey, estimateBytes: Int64, pin: Bool, limitBytes: Int64?) async throws -> Grant {
         let id = makeID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
@@ -219,7 +228,7 @@ public actor ModelScheduler<Resource: Sendable> {
                     return
                 }
                 queue.append(Waiter(id: id, key: key, estimateBytes: estimateBytes, pin: pin,
-                                    continuation: continuation))
+                                    limitBytes: limitBytes, continuation: continuation))
             }
         } onCancel: {
             // The handler is synchronous and off the actor; hop on to remove the waiter. If it was
@@ -240,7 +249,7 @@ public actor ModelScheduler<Resource: Sendable> {
     /// (strict FIFO, see the type's documentation).
     private func dispatch() {
         while let head = queue.first,
-              let grant = admit(head.key, estimateBytes: head.estimateBytes, pin: head.pin) {
+              let grant = admit(head.key, estimateBytes: head.estimateBytes, pin: head.pin, limitBytes: head.limitBytes) {
             queue.removeFirst()
             head.continuation.resume(returning: grant)
         }
@@ -248,15 +257,18 @@ public actor ModelScheduler<Resource: Sendable> {
 
     /// Grants a request now if possible: a lease when the model is resident, else a load reservation
     /// when no load is in flight and the estimate fits (after evicting idle models if needed).
-    private func admit(_ key: ModelKey, estimateBytes: Int64, pin: Bool) -> Grant? {
+    private func admit(_ key: ModelKey, estimateBytes: Int64, pin: Bool, limitBytes: Int64?) -> Grant? {
         if var entry = entries[key] {
             entry.refCount += 1
             entry.pinned = entry.pinned || pin
             touch(&entry)
             entries[key] = entry
+            // Now in use, so not idle: the limit clears the others around it.
+            if let limitBytes { evictIdle(downTo: limitBytes) }
             return .hit(makeLease(key, entry.resource))
         }
         guard pendingLoad == nil, makeRoom(for: estimateBytes) else { return nil }
+        if let limitBytes { evictIdle(downTo: limitBytes - estimateBytes) }
         let ticket = makeID()
         pendingLoad = PendingLoad(key: key, bytes: estimateBytes, pin: pin, ticket: ticket)
         reservedBytes += estimateBytes
@@ -312,6 +324,13 @@ public actor ModelScheduler<Resource: Sendable> {
             free += evict(key)
         }
         return true
+    }
+
+    /// Evicts idle models, least recently used first, until at most `bytes` stay reserved or none is idle.
+    private func evictIdle(downTo bytes: Int64) {
+        for key in idleKeysLeastRecentFirst() where reservedBytes > bytes {
+            evict(key)
+        }
     }
 
     /// Unloads idle, unpinned models whose keep-alive has passed.
