@@ -125,7 +125,7 @@ struct FusionEngineTests {
         #expect(await engine.schedulerSnapshot().loadCount == loadsBefore, "nothing was loaded")
     }
 
-    @Test("a request's own memory budget, below the engine's, clears the last fusion's idle models")
+    @Test("a request's own memory budget, below the engine's, clears the last fusion's idle models and the judge before a separate synthesizer")
     func requestBudgetBelowEngine() async throws {
         let engine = try engine()
         let panel = Self.mixedPanel.map { SeatSpec(model: $0) }
@@ -137,13 +137,16 @@ struct FusionEngineTests {
         // The engine's 8 GiB keep all three models (and the judge's context) cached.
         #expect(cached >= estimates.reduce(0, +))
 
-        // Room for the largest model and a bit: one seat at a time, the judge after the panel.
+        // Room for the largest model and a bit: one seat at a time, the judge after the panel, and a
+        // synthesizer of another model after the judge.
         let models = estimates.max()! * 13 / 10
         var budgeted = request(panel, question: "What is the capital of Italy?")
+        budgeted.synthesizer = "gemma3-270m"
         budgeted.memoryBudget = Int64(engine.requestedBudget.bytes - engine.budget.bytes) + models
         let second = try await engine.fuse(budgeted)
         #expect(second.status == .ok, "\(second.error ?? "")")
         #expect(second.trace.plan?.schedule.kind == "one_at_a_time" || second.trace.plan?.schedule.kind == "waves")
+        #expect(second.trace.plan?.synthesizerResidency == .afterJudge)
         let after = await engine.schedulerSnapshot()
         #expect(after.reservedBytes <= models,
                 "reserved \(after.reservedBytes >> 20) MiB after a request with \(models >> 20) MiB for models")

@@ -223,6 +223,29 @@ import Testing
         await S.eventually("a, b, c and d unloaded") { loader.log.unloaded == ["a", "b", "c", "d"] }
     }
 
+    @Test func perRequestLimitKeepsPinnedModelsAndTravelsWithAQueuedLease() async throws {
+        let loader = FakeLoader(delay: .milliseconds(50))
+        let scheduler = S.scheduler(budget: 1000, loader: loader)
+        let judge = try await scheduler.lease(S.key("judge"), estimateBytes: 300, pin: true)
+        await scheduler.release(judge)
+        try await S.touch(scheduler, S.key("old"), bytes: 200)
+        do {
+            // A load in flight makes the limited lease queue; its limit applies when it is served.
+            let slow = Task { try await scheduler.lease(S.key("slow"), estimateBytes: 200) }
+            await S.eventually("slow loading") { await scheduler.snapshot.loadsInFlight == 1 }
+            let waiter = Task { try await S.touch(scheduler, S.key("next"), bytes: 200, limit: 500) }
+            await S.eventually("next queued") { await scheduler.snapshot.queueDepth == 1 }
+            let lease = try await slow.value
+            try await waiter.value
+            await scheduler.release(lease)
+        }
+        let snapshot = await scheduler.snapshot
+        #expect(snapshot.model(S.key("judge"))?.pinned == true, "a pinned model stays, limit or not")
+        #expect(Set(snapshot.loaded.map(\.key)) == [S.key("judge"), S.key("slow"), S.key("next")])
+        #expect(snapshot.reservedBytes == 700, "without the limit 'old' would have stayed: 900")
+        await S.eventually("old unloaded") { loader.log.unloaded == ["old"] }
+    }
+
     @Test func keysDifferByContextAndSequences() {
         #expect(S.key("a", context: 512) != S.key("a", context: 1024))
         #expect(S.key("a", sequences: 1) != S.key("a", sequences: 4))

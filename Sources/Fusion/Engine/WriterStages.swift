@@ -90,6 +90,9 @@ struct WriterStages: Sendable {
             session = judgeLease.resource
         } else {
             await engine.scheduler.release(judgeLease)
+            // Done judging: unpinned, the judge can make room for the synthesizer (when the plan
+            // loads it after the judge, a pinned judge would make its lease wait for this request).
+            await engine.scheduler.unpin(key(prepared.judge.path))
             writerLease = try await lease(key(prepared.synthesizer!.path), estimate: prepared.synthesizer!.estimate, pin: false)
             session = writerLease!.resource
         }

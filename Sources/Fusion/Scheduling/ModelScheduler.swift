@@ -22,7 +22,8 @@
 /// load: the second waits and then gets the resident model (ref-count 2).
 ///
 /// **Eviction.** Idle, unpinned models are evicted least recently used first, only when that makes
-/// the head request fit (evicting models that would not be enough is pointless churn). Idle models
+/// the head request fit (evicting models that would not be enough is pointless churn; a per-request
+/// limit, below, is the exception). Idle models
 /// also expire after `keepAlive` without use; expiry is checked lazily on every call, and
 /// `runKeepAliveSweep(every:)` can check periodically. Eviction drops the scheduler's only reference,
 /// so ARC frees the C model and context as soon as no released lease copy is kept around.
@@ -31,9 +32,10 @@
 /// request that cannot fit beside pinned models waits (until an unpin, or its task is cancelled).
 ///
 /// **Per-request limits.** A lease may carry a smaller limit (a request's own memory budget): idle
-/// models are evicted until the reservations, the leased model included, fit the limit. Only
-/// idle models count as room: models other requests hold are never waited for on the limit's
-/// account, so a limit cannot deadlock two requests; it binds fully when the request runs alone.
+/// models are evicted until the reservations, the leased model included, fit the limit, or until
+/// none is idle. Models in use or pinned are never waited for on the limit's account, so a limit
+/// cannot deadlock two requests; it binds fully when nothing else holds a model. While other
+/// requests hold more than the limit, each of its leases evicts every idle model.
 public actor ModelScheduler<Resource: Sendable> {
     /// Loads a model instance; injected so tests need no real models.
     public typealias Loader = @Sendable (ModelKey) async throws -> Resource
@@ -121,8 +123,8 @@ public actor ModelScheduler<Resource: Sendable> {
     /// Waits (FIFO) until `estimateBytes` fits in the budget, evicting idle models least recently
     /// used first, and until no other load is in flight. `pin: true` keeps the model resident until
     /// `unpin` (pinning sticks even if this request finds the model already loaded). `limitBytes`
-    /// (a request's own budget, below the scheduler's) evicts idle models down to it before a load;
-    /// see the type's documentation.
+    /// (a request's own budget, below the scheduler's; negative counts as 0) evicts idle models down
+    /// to it, whether the model is loaded or resident; see the type's documentation.
     /// - Throws: `SchedulerError.queueFull` when `maxQueue` requests are already waiting,
     ///   `.neverFits` when the estimate exceeds the whole budget, `CancellationError` when the task is
     ///   cancelled before the lease is handed over (nothing stays reserved for it), and the loader's
@@ -130,6 +132,7 @@ public actor ModelScheduler<Resource: Sendable> {
     public func lease(_ key: ModelKey, estimateBytes: Int64, pin: Bool = false,
                       limitBytes: Int64? = nil) async throws -> ModelLease<Resource> {
         try Task.checkCancellation()
+        let limitBytes = limitBytes.map { max(0, $0) }
         guard estimateBytes >= 0 else { throw SchedulerError.invalidEstimate(key: key, estimateBytes: estimateBytes) }
         guard estimateBytes <= budgetBytes else {
             throw SchedulerError.neverFits(key: key, estimateBytes: estimateBytes, budgetBytes: budgetBytes)
