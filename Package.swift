@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Eval"),
         .target(name: "EvalRunner", dependencies: ["Eval", "Fusion", "Llama"], swiftSettings: llamaHeaders),
         .target(name: "HTTPServer"),
-        .target(name: "FusionServer", dependencies: ["Fusion", "Llama", "HTTPServer"], swiftSettings: llamaHeaders),
+        .target(name: "FusionServer", dependencies: ["Fusion", "Llama", "HTTPServer", "ByteUnits"], swiftSettings: llamaHeaders),
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "OpenAIClient", dependencies: ["CCurlShim"]),
         .executableTarget(name: "FusionCLI", dependencies: ["Fusion", "Llama", "CommandLineKit", "FusionServer", "HTTPServer", "EvalRunner", "Eval"],

@@ -1,3 +1,4 @@
+import ByteUnits
 import Foundation
 import Llama
 
@@ -207,6 +208,9 @@ struct FusionPlugin: Sendable, Equatable {
     var maxCompletionTokens: Int?
     /// Panel sampling only.
     var temperature: Double?
+    /// Memory this fusion's models may use, in bytes (our extension); only below the server's
+    /// budget does it change anything: the plan shrinks and idle models are evicted to fit it.
+    var memoryBudget: Int64?
 
     static func parse(_ value: JSONValue, name: String) throws(APIError) -> FusionPlugin {
         let reader = FieldReader(value, prefix: name + ".")
@@ -216,6 +220,7 @@ struct FusionPlugin: Sendable, Equatable {
         plugin.enabled = try reader.bool("enabled") ?? true
         plugin.maxCompletionTokens = try reader.int("max_completion_tokens", range: 1...100_000)
         plugin.temperature = try reader.number("temperature", range: 0...2)
+        plugin.memoryBudget = try parseMemoryBudget(value["memory_budget"], param: name + ".memory_budget")
         if let models = value["analysis_models"], models != .null {
             guard case .array(let items) = models else { throw .invalidType(name + ".analysis_models", expected: "an array", got: models) }
             var ids: [String] = []
@@ -229,5 +234,22 @@ struct FusionPlugin: Sendable, Equatable {
             plugin.analysisModels = ids
         }
         return plugin
+    }
+
+    /// Bytes as a number (`800000000`) or written the way the CLI takes them (`"800MiB"`, `"1.2GB"`).
+    private static func parseMemoryBudget(_ value: JSONValue?, param: String) throws(APIError) -> Int64? {
+        let bytes: Int64?
+        switch value {
+        case nil, .null?: return nil
+        case .number(let number)?:
+            bytes = number.isFinite && number.rounded() == number && abs(number) < 9.2e18 ? Int64(number) : nil
+        case .string(let text)?: bytes = ByteSize.parse(text)
+        case let other?: throw .invalidType(param, expected: "a byte count or a size such as \"800MiB\"", got: other)
+        }
+        guard let bytes, bytes > 0 else {
+            throw .badRequest("'\(param)' must be a positive size such as 800000000, \"800MiB\" or \"1.2GB\"",
+                              param: param, code: "invalid_value")
+        }
+        return bytes
     }
 }

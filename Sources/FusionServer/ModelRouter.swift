@@ -99,6 +99,7 @@ struct ModelRouter: Sendable {
         }
         if let temperature = plugin?.temperature { fusion.temperature = temperature }
         if let tokens = plugin?.maxCompletionTokens { fusion.panelMaxTokens = tokens }
+        if let bytes = plugin?.memoryBudget { fusion.memoryBudget = bytes }
         return fusion
     }
 

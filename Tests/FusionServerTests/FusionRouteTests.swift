@@ -123,4 +123,32 @@ struct FusionRouteTests {
             #expect(response.json["fusion"] == nil)
         }
     }
+
+    @Test("A plugin's memory_budget binds the fusion: the plan fits it and the trace reports it; one no model fits is a clear 503")
+    func requestMemoryBudget() async throws {
+        try await ServerTests.withServer(models: ["smollm2-135m"]) { server in
+            func ask(_ budget: String) async throws -> RawResponse {
+                let plugin: [String: Any] = ["id": "fusion", "analysis_models": ["smollm2-135m"], "max_completion_tokens": 16,
+                                             "memory_budget": budget]
+                return try await postChat(server.port, chatBody(model: "smollm2-135m", "Name a fruit.",
+                                                                extra: Self.short.merging(["plugins": [plugin]]) { a, _ in a }))
+            }
+            // 4 GiB is below the server's 8 GiB and roomy for smollm2.
+            let fits = try await ask("4GiB")
+            #expect(fits.status == 200, "\(fits.text)")
+            let trace = try #require((fits.json["fusion"] as? [String: Any])?["trace"] as? [String: Any])
+            #expect((trace["budget_bytes"] as? NSNumber)?.int64Value == 4 << 30, "the trace reports the request's budget")
+            let plan = try #require(trace["plan"] as? [String: Any])
+            let planBudget = try #require((plan["budget"] as? [String: Any])?["bytes"] as? NSNumber)
+            #expect(planBudget.int64Value > 0 && planBudget.int64Value <= 4 << 30, "the plan fits the request's budget: \(planBudget)")
+            #expect(((trace["request"] as? [String: Any])?["memory_budget"] as? NSNumber)?.int64Value == 4 << 30,
+                    "a replay of the trace keeps the budget")
+
+            let tiny = try await ask("1MiB")
+            #expect(tiny.status == 503, "\(tiny.text)")
+            let error = try #require(tiny.json["error"] as? [String: Any])
+            #expect(error["code"] as? String == "insufficient_memory")
+            #expect(((error["message"] as? String) ?? "").contains("smollm2-135m"), "the message names the model that does not fit: \(error)")
+        }
+    }
 }

@@ -54,4 +54,36 @@ struct ModelRouterTests {
         #expect(fusion.synthesisMaxTokens == plain.synthesisMaxTokens && fusion.synthesisMaxTokens > 8,
                 "an 8-token max_tokens would cut the tool result to a stub")
     }
+
+    @Test("A plugin's or tool's memory_budget (bytes or \"800MiB\") becomes the fusion's own budget; a bad one is a 400 naming it")
+    func memoryBudget() throws {
+        func budget(_ value: Any, tool: Bool = false) throws -> Int64? {
+            if tool {
+                let route = try Self.route(["model": "qwen2.5-coder-0.5b", "messages": Self.messages, "tool_choice": "required",
+                                            "tools": [["type": "fusion", "analysis_models": ["smollm2-135m"], "memory_budget": value]]])
+                guard case .tool(_, let fusion, _) = route else { Issue.record("expected a tool route, got \(route)"); return nil }
+                return fusion.memoryBudget
+            }
+            let route = try Self.route(["model": "fusion/fast", "messages": Self.messages,
+                                        "plugins": [["id": "fusion", "memory_budget": value]]])
+            guard case .fusion(let fusion, _, _) = route else { Issue.record("expected a fusion route, got \(route)"); return nil }
+            return fusion.memoryBudget
+        }
+        #expect(try budget("800MiB") == 800 << 20)
+        #expect(try budget(" 1.2 GB") == 1_200_000_000)
+        #expect(try budget(500_000_000) == 500_000_000)
+        #expect(try budget("600MiB", tool: true) == 600 << 20)
+        let plain = try Self.route(["model": "fusion/fast", "messages": Self.messages])
+        guard case .fusion(let unset, _, _) = plain else { Issue.record("expected a fusion route, got \(plain)"); return }
+        #expect(unset.memoryBudget == nil, "without the field the server's budget applies")
+
+        for bad: Any in ["lots", "", 0, -5, 1.5, true, "-1GB"] {
+            do {
+                _ = try budget(bad)
+                Issue.record("memory_budget \(bad) was accepted")
+            } catch let error as APIError {
+                #expect(error.status == .badRequest && error.param == "plugins[0].memory_budget", "\(bad): \(error)")
+            }
+        }
+    }
 }
