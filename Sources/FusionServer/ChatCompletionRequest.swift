@@ -247,7 +247,7 @@ struct FusionPlugin: Sendable, Equatable {
         case let other?: throw .invalidType(param, expected: "a byte count or a size such as \"800MiB\"", got: other)
         }
         guard let bytes, bytes > 0 else {
-            throw .badRequest("'\(param)' must be a positive size such as 800000000, \"800MiB\" or \"1.2GB\"",
+            throw .badRequest("'\(param)' is not a usable size: give whole bytes (800000000) or a size such as \"800MiB\" or \"1.2GB\"",
                               param: param, code: "invalid_value")
         }
         return bytes

@@ -124,7 +124,7 @@ struct FusionRouteTests {
         }
     }
 
-    @Test("A plugin's memory_budget binds the fusion: the plan fits it and the trace reports it; one no model fits is a clear 503")
+    @Test("A plugin's memory_budget binds the fusion: the plan gets it minus the process's share and the trace reports it; one its model cannot fit is a 400 naming both")
     func requestMemoryBudget() async throws {
         try await ServerTests.withServer(models: ["smollm2-135m"]) { server in
             func ask(_ budget: String) async throws -> RawResponse {
@@ -140,15 +140,19 @@ struct FusionRouteTests {
             #expect((trace["budget_bytes"] as? NSNumber)?.int64Value == 4 << 30, "the trace reports the request's budget")
             let plan = try #require(trace["plan"] as? [String: Any])
             let planBudget = try #require((plan["budget"] as? [String: Any])?["bytes"] as? NSNumber)
-            #expect(planBudget.int64Value > 0 && planBudget.int64Value <= 4 << 30, "the plan fits the request's budget: \(planBudget)")
+            let processShare = Int64(server.engine.requestedBudget.bytes - server.engine.budget.bytes)
+            #expect(planBudget.int64Value == (4 << 30) - processShare,
+                    "the plan gets the request's budget minus the process's own share: \(planBudget) vs \(processShare)")
             #expect(((trace["request"] as? [String: Any])?["memory_budget"] as? NSNumber)?.int64Value == 4 << 30,
                     "a replay of the trace keeps the budget")
 
+            // smollm2 fits the server's budget but not 1 MiB: the request is wrong, retrying cannot help.
             let tiny = try await ask("1MiB")
-            #expect(tiny.status == 503, "\(tiny.text)")
+            #expect(tiny.status == 400, "\(tiny.text)")
             let error = try #require(tiny.json["error"] as? [String: Any])
-            #expect(error["code"] as? String == "insufficient_memory")
-            #expect(((error["message"] as? String) ?? "").contains("smollm2-135m"), "the message names the model that does not fit: \(error)")
+            let message = (error["message"] as? String) ?? ""
+            #expect(message.contains("smollm2-135m") && message.contains("memory_budget") && message.contains("1 MiB"),
+                    "the message names the model and the request's budget: \(message)")
         }
     }
 }

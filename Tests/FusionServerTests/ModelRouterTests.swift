@@ -77,13 +77,19 @@ struct ModelRouterTests {
         guard case .fusion(let unset, _, _) = plain else { Issue.record("expected a fusion route, got \(plain)"); return }
         #expect(unset.memoryBudget == nil, "without the field the server's budget applies")
 
-        for bad: Any in ["lots", "", 0, -5, 1.5, true, "-1GB"] {
+        for bad: Any in ["lots", "", 0, -5, 1.5, 1e19, true, "-1GB", ["800MiB"]] {
             do {
                 _ = try budget(bad)
                 Issue.record("memory_budget \(bad) was accepted")
             } catch let error as APIError {
                 #expect(error.status == .badRequest && error.param == "plugins[0].memory_budget", "\(bad): \(error)")
             }
+        }
+        do {
+            _ = try budget("lots", tool: true)
+            Issue.record("the tool's memory_budget 'lots' was accepted")
+        } catch let error as APIError {
+            #expect(error.param == "tools[0].memory_budget", "\(error)")
         }
     }
 }

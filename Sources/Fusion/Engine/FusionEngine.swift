@@ -213,7 +213,17 @@ public final class FusionEngine: Sendable {
                             plan: plan, fingerprints: fingerprints, leaseLimitBytes: leaseLimitBytes)
         } catch {
             // A model that can never fit is a memory problem; anything else is a bad request.
-            if case .modelExceedsBudget = error { throw FusionError.insufficientMemory(error.description) }
+            if case .modelExceedsBudget(let model, let estimate, _) = error {
+                // The request's own budget is the limit, not the server's: retrying cannot help, so
+                // it is the request that is wrong, and the message names the request's figure.
+                if let asked = request.memoryBudget, leaseLimitBytes != nil, estimate <= self.budget.bytes {
+                    throw FusionError.invalidRequest(
+                        "model '\(model)' needs about \(ByteFormat.string(estimate)) but this request's memory budget of "
+                        + "\(ByteFormat.string(UInt64(asked))) leaves \(ByteFormat.string(budget.bytes)) for models "
+                        + "(the rest is this process's own); raise the request's memory_budget or leave it out")
+                }
+                throw FusionError.insufficientMemory(error.description)
+            }
             throw FusionError.invalidRequest(error.description)
         }
     }
