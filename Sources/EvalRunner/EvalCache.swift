@@ -103,7 +103,7 @@ struct SeatCallKey: Codable, Equatable {
     var maxTokens: Int
     var contextSize: Int
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case version, call, model, messages, samples, temperature, seed
         case topK = "top_k", topP = "top_p", minP = "min_p", repeatPenalty = "repeat_penalty"
         case maxTokens = "max_tokens", contextSize = "context_size"
@@ -140,7 +140,7 @@ struct FusionCallKey: Codable, Equatable {
     var contextSize: Int
     var writers: String
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case version, call, mode, judge, synthesizer, question, panel, answers, seed, writers
         case judgeMaxTokens = "judge_max_tokens", synthesisMaxTokens = "synthesis_max_tokens"
         case contextSize = "context_size"

@@ -36,6 +36,9 @@ enum EvalCommand {
             .option("chart", value: "file", help: "Report: the SVG chart (default: eval-accuracy.svg next to --out)."),
             .option("items", value: "file", help: "The items file (default: $LOCALFUSION_CACHE/eval/items.jsonl from scripts/fetch-eval-data.sh)."),
             .option("cache", value: "dir", help: "The model-call cache (default: $LOCALFUSION_CACHE/eval/cache)."),
+            .option("export-cache", value: "file", help: "Write every cached model call to file as JSON lines (- for stdout) instead of running, "
+                    + "so another machine can resume the run."),
+            .option("import-cache", value: "file", help: "Add the calls of an --export-cache file (- for stdin) to the cache instead of running."),
             .option("memory-budget", value: "size", type: .byteSize, help: "Memory models may use together (default: $FUSION_MEMORY_BUDGET or 70% of RAM)."),
             .option("threads", short: "t", value: "n", type: .integer, help: "CPU threads (default: all cores)."),
             .option("models-dir", value: "dir", help: "Where models live (default: $FUSION_MODELS or ~/.cache/localfusion/models)."),
@@ -46,10 +49,16 @@ enum EvalCommand {
             "fusion eval --tasks arc,gsm8k --limit 20 --configs configs/eval/solo.json --out results/",
             "fusion eval --shard 2/3 --configs configs/eval/*.json --out results/   # machine 2 of 3",
             "fusion eval --report results/ --out docs/EVAL.md",
+            "fusion eval --export-cache calls.jsonl            # scripts/eval/calls.sh save merges it into git",
+            "gunzip -c docs/eval/model-calls.jsonl.gz | fusion eval --import-cache -",
         ])
 
     static func run(_ args: ParsedCommand) async throws {
-        if let directory = args.string("report") {
+        if let file = args.string("export-cache") {
+            try exportCache(args, to: file)
+        } else if let file = args.string("import-cache") {
+            try importCache(args, from: file)
+        } else if let directory = args.string("report") {
             try report(args, directory: directory)
         } else {
             try await evaluate(args)
@@ -135,6 +144,60 @@ enum EvalCommand {
             Terminal.err("interrupted: run the same command again to resume (cached calls are not repeated)")
             exit(ExitCode.failure.rawValue)
         }
+    }
+
+    // MARK: - Moving the cache between machines
+
+    /// Export and import only move the cache: options of a run or a report would be silently
+    /// ignored, so they are refused.
+    static func checkCacheTransfer(_ args: ParsedCommand, _ option: String) throws {
+        let conflicting = ["import-cache", "export-cache", "report", "configs", "conditions", "shard", "limit", "tasks", "out"]
+            .filter { $0 != option && args.isSet($0) }
+        if let other = conflicting.first { throw UsageFailure("--\(option) does not combine with --\(other)") }
+        if !args.strings("more-configs").isEmpty { throw UsageFailure("--\(option) takes no condition files") }
+    }
+
+    static func exportCache(_ args: ParsedCommand, to file: String) throws {
+        try checkCacheTransfer(args, "export-cache")
+        let cache = EvalCache(directory: args.string("cache") ?? EvalCache.defaultDirectory)
+        // An empty export must never replace a committed file: refuse before opening anything.
+        guard cache.entryCount() > 0 else {
+            throw CommandFailure("no cached calls in \(cache.directory): nothing to export (wrong --cache or $LOCALFUSION_CACHE?)")
+        }
+        let summary: EvalCachePack.ExportSummary
+        if file == "-" {
+            summary = EvalCachePack.export(cache) { FileHandle.standardOutput.write($0) }
+        } else {
+            // Written beside the target and renamed at the end, so an interrupted export leaves the old file.
+            let partial = file + ".part"
+            guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+                throw CommandFailure("cannot write \(partial)")
+            }
+            do {
+                summary = try EvalCachePack.export(cache) { try handle.write(contentsOf: $0) }
+                try handle.close()
+                _ = try? FileManager.default.removeItem(atPath: file)
+                try FileManager.default.moveItem(atPath: partial, toPath: file)
+            } catch {
+                try? FileManager.default.removeItem(atPath: partial)
+                throw CommandFailure("cannot write \(file): \(error.localizedDescription)")
+            }
+        }
+        Terminal.err("exported \(summary.written) cached calls from \(cache.directory)"
+                     + (summary.skipped > 0 ? " (\(summary.skipped) unreadable or in an older format skipped)" : ""))
+    }
+
+    static func importCache(_ args: ParsedCommand, from file: String) throws {
+        try checkCacheTransfer(args, "import-cache")
+        let cache = EvalCache(directory: args.string("cache") ?? EvalCache.defaultDirectory)
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
+        guard let data else { throw CommandFailure("cannot read \(file)") }
+        if data.starts(with: [0x1F, 0x8B]) { throw CommandFailure("\(file) is gzip-compressed: pipe it through 'gunzip -c' first") }
+        let summary: EvalCachePack.ImportSummary
+        do { summary = try EvalCachePack.importEntries(data, into: cache) } catch {
+            throw CommandFailure("\(file == "-" ? "stdin" : file): \(error)")
+        }
+        Terminal.err("imported \(summary.added) calls into \(cache.directory) (\(summary.present) already there)")
     }
 
     // MARK: - Report

@@ -141,6 +141,21 @@ struct EvalSmokeTests {
             #expect(now == expected)
         }
 
+        // 5. Another machine: the cache exported, imported into an empty one, and the same runs
+        //    there make zero model calls with the same results (the keys the runner computes match).
+        var exported = Data()
+        let packed = EvalCachePack.export(EvalCache(directory: root + "/cache")) { exported.append($0) }
+        #expect(packed == .init(written: 10 + 10 + 3, skipped: 0), "10 greedy seats, 10 sampled seats, 3 fusions")
+        let moved = try EvalCachePack.importEntries(exported, into: EvalCache(directory: root + "/cache-elsewhere"))
+        #expect(moved == .init(added: 23, present: 0))
+        let elsewhere = try self.runner(cache: root + "/cache-elsewhere")
+        let replayed = try await elsewhere.run(conditions: [solo, vote], items: items, outDirectory: nil)
+        let replayedFusion = try await elsewhere.run(conditions: [fusion], items: few, outDirectory: nil)
+        #expect(replayed.modelCalls == 0 && replayedFusion.modelCalls == 0)
+        for (name, summary) in [(solo.name, replayed), (vote.name, replayed), (fusion.name, replayedFusion)] {
+            #expect(summary.records[name] == again.records[name] ?? fusedAgain.records[name], "\(name) replays identically")
+        }
+
         // The report reads what the run wrote.
         let report = try EvalReport(records: try EvalResultsFile.readDirectory(out))
         #expect(report.conditions.map(\.name).sorted() == ["smoke-fusion", "smoke-solo", "smoke-vote"])
