@@ -241,8 +241,7 @@ struct FusionPlugin: Sendable, Equatable {
         let bytes: Int64?
         switch value {
         case nil, .null?: return nil
-        case .number(let number)?:
-            bytes = number.isFinite && number.rounded() == number && abs(number) < 9.2e18 ? Int64(number) : nil
+        case .number?: bytes = value?.wholeNumber
         case .string(let text)?: bytes = ByteSize.parse(text)
         case let other?: throw .invalidType(param, expected: "a byte count or a size such as \"800MiB\"", got: other)
         }

@@ -41,11 +41,8 @@ struct FieldReader {
 
     func int(_ key: String, range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let found = field(key) else { return nil }
-        guard case .number(let number) = found, number.isFinite, number.rounded() == number,
-              abs(number) < 9.2e18 else {
-            throw .invalidType(prefix + key, expected: "an integer", got: found)
-        }
-        let integer = Int(number)
+        guard let whole = found.wholeNumber else { throw .invalidType(prefix + key, expected: "an integer", got: found) }
+        let integer = Int(whole)
         guard range.contains(integer) else {
             throw .outOfRange(prefix + key, "must be between \(range.lowerBound) and \(range.upperBound) (got \(integer))")
         }

@@ -31,6 +31,13 @@ enum JSONValue: Sendable, Equatable, Decodable {
         return nil
     }
 
+    /// The number when it is a whole number that fits Int64 (JSON numbers arrive as Double, so
+    /// 1.5, 1e19 and NaN are refused here rather than rounded or trapped on conversion).
+    var wholeNumber: Int64? {
+        guard case .number(let number) = self, number.isFinite, number.rounded() == number, abs(number) < 9.2e18 else { return nil }
+        return Int64(number)
+    }
+
     /// JSON's name for the type, for error messages.
     var typeName: String {
         switch self {

@@ -94,12 +94,17 @@ struct EvalCachePackTests {
         #expect(target.read(EvalCache.key(key), as: SeatCallRecord.self) == record)
     }
 
+    /// The export of `filledCache()` as lines, and its greedy seat line.
+    static func exportedLines() throws -> (lines: [String], greedy: String) {
+        let source = try filledCache()
+        defer { try? FileManager.default.removeItem(atPath: source.directory) }
+        let lines = exportText(source).text.split(separator: "\n").map(String.init)
+        return (lines, try #require(lines.first { $0.contains("\"call\":\"seat\"") && !$0.contains("\"top_k\"") }))
+    }
+
     @Test("a damaged line imports nothing and names the line and the reason")
     func damagedInput() throws {
-        let source = try Self.filledCache()
-        defer { try? FileManager.default.removeItem(atPath: source.directory) }
-        let lines = Self.exportText(source).text.split(separator: "\n").map(String.init)
-        let greedy = try #require(lines.first { $0.contains("\"call\":\"seat\"") && !$0.contains("\"top_k\"") })
+        let (lines, greedy) = try Self.exportedLines()
         let target = Self.temporaryCache()
         defer { try? FileManager.default.removeItem(atPath: target.directory) }
 
@@ -125,10 +130,7 @@ struct EvalCachePackTests {
 
     @Test("an entry edited by hand moves to the key its fields name; a torn file is replaced, not counted")
     func editedAndTorn() throws {
-        let source = try Self.filledCache()
-        defer { try? FileManager.default.removeItem(atPath: source.directory) }
-        let lines = Self.exportText(source).text.split(separator: "\n").map(String.init)
-        let greedy = try #require(lines.first { $0.contains("\"call\":\"seat\"") && !$0.contains("\"top_k\"") })
+        let greedy = try Self.exportedLines().greedy
         let target = Self.temporaryCache()
         defer { try? FileManager.default.removeItem(atPath: target.directory) }
 
