@@ -60,13 +60,16 @@ public struct EvalCache: Sendable {
     }
 
     /// Number of entries on disk (for summaries and tests).
-    public func entryCount() -> Int {
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return 0 }
-        var count = 0
+    public func entryCount() -> Int { entryPaths().count }
+
+    /// The path of every entry file, in no particular order.
+    public func entryPaths() -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var paths: [String] = []
         while let next = enumerator.nextObject() as? String {
-            if next.hasSuffix(".json") { count += 1 }
+            if next.hasSuffix(".json") { paths.append(directory + "/" + next) }
         }
-        return count
+        return paths
     }
 }
 

@@ -37,7 +37,7 @@ public enum EvalCachePack {
     public static func export(_ cache: EvalCache, write: (Data) throws -> Void) rethrows -> ExportSummary {
         var summary = ExportSummary()
         // A file is named by its key, so sorting names sorts keys without decoding anything twice.
-        for file in cacheFiles(cache.directory).sorted() {
+        for file in cache.entryPaths().sorted() {
             guard let data = FileManager.default.contents(atPath: file), let entry = try? Entry(decoding: data) else {
                 summary.skipped += 1
                 continue
@@ -62,10 +62,11 @@ public enum EvalCachePack {
         var summary = ImportSummary()
         for (_, range) in lines {
             let entry = try Entry(decoding: data[range])
-            if entry.isStored(in: cache) {
+            let key = entry.cacheKey
+            if entry.isStored(in: cache, key: key) {
                 summary.present += 1
             } else {
-                try entry.write(to: cache)
+                try entry.write(to: cache, key: key)
                 summary.added += 1
             }
         }
@@ -88,15 +89,6 @@ public enum EvalCachePack {
             start = newline < data.endIndex ? newline + 1 : data.endIndex
         }
         return result
-    }
-
-    private static func cacheFiles(_ directory: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
-        var files: [String] = []
-        while let next = enumerator.nextObject() as? String {
-            if next.hasSuffix(".json") { files.append(directory + "/" + next) }
-        }
-        return files
     }
 
     private static func reason(_ error: Error) -> String {
@@ -197,17 +189,18 @@ public enum EvalCachePack {
         }
 
         /// Whether the cache already answers this call (a torn or stale file there does not count).
-        func isStored(in cache: EvalCache) -> Bool {
+        func isStored(in cache: EvalCache, key: String) -> Bool {
             switch self {
-            case .seat: return cache.read(cacheKey, as: SeatCallRecord.self) != nil
-            case .fusion: return cache.read(cacheKey, as: FusionCallRecord.self) != nil
+            case .seat: return cache.read(key, as: SeatCallRecord.self) != nil
+            case .fusion: return cache.read(key, as: FusionCallRecord.self) != nil
             }
         }
 
-        func write(to cache: EvalCache) throws {
+        /// Stores the entry under `key` (its `cacheKey`, computed once by the caller).
+        func write(to cache: EvalCache, key: String) throws {
             switch self {
-            case .seat(let key, let value): try cache.write(cacheKey, keyFields: key, value: value)
-            case .fusion(let key, let value): try cache.write(cacheKey, keyFields: key, value: value)
+            case .seat(let fields, let value): try cache.write(key, keyFields: fields, value: value)
+            case .fusion(let fields, let value): try cache.write(key, keyFields: fields, value: value)
             }
         }
     }

@@ -160,10 +160,6 @@ enum EvalCommand {
     static func exportCache(_ args: ParsedCommand, to file: String) throws {
         try checkCacheTransfer(args, "export-cache")
         let cache = EvalCache(directory: args.string("cache") ?? EvalCache.defaultDirectory)
-        // An empty export must never replace a committed file: refuse before opening anything.
-        guard cache.entryCount() > 0 else {
-            throw CommandFailure("no cached calls in \(cache.directory): nothing to export (wrong --cache or $LOCALFUSION_CACHE?)")
-        }
         let summary: EvalCachePack.ExportSummary
         if file == "-" {
             summary = EvalCachePack.export(cache) { FileHandle.standardOutput.write($0) }
@@ -173,15 +169,21 @@ enum EvalCommand {
             guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
                 throw CommandFailure("cannot write \(partial)")
             }
+            defer { try? FileManager.default.removeItem(atPath: partial) }  // gone after the rename; else a leftover
             do {
                 summary = try EvalCachePack.export(cache) { try handle.write(contentsOf: $0) }
                 try handle.close()
-                _ = try? FileManager.default.removeItem(atPath: file)
-                try FileManager.default.moveItem(atPath: partial, toPath: file)
+                // An empty export must never replace a committed file.
+                if summary.written > 0 {
+                    _ = try? FileManager.default.removeItem(atPath: file)
+                    try FileManager.default.moveItem(atPath: partial, toPath: file)
+                }
             } catch {
-                try? FileManager.default.removeItem(atPath: partial)
                 throw CommandFailure("cannot write \(file): \(error.localizedDescription)")
             }
+        }
+        guard summary.written > 0 else {
+            throw CommandFailure("no readable cached calls in \(cache.directory): nothing to export (wrong --cache or $LOCALFUSION_CACHE?)")
         }
         Terminal.err("exported \(summary.written) cached calls from \(cache.directory)"
                      + (summary.skipped > 0 ? " (\(summary.skipped) unreadable or in an older format skipped)" : ""))
