@@ -51,13 +51,15 @@ struct EvalConfigTests {
         }
         // Each draw's vote and ceiling read that draw's self-fusion samples: the same seats, seed
         // and token budget give the same cached calls, so "fusion vs its samples' vote" is paired.
-        for c in conditions where c.kind == .vote || c.kind == .ceiling {
-            guard let rest = c.name.split(separator: "-", maxSplits: 1).last, rest.hasPrefix("self-") else { continue }
-            let sampled = try #require(byName[String(rest)], "\(c.name) has no self condition \(rest)")
-            #expect(sampled.kind == .self && sampled.seats == c.seats && sampled.seed == c.seed
-                    && sampled.maxTokens == c.maxTokens && sampled.contextSize == c.contextSize, "\(c.name)")
+        let secondDraw = try #require(byName["self-qwen2.5-coder-1.5b-x3-draw2"])
+        #expect(secondDraw.seats == selfFusion.seats && secondDraw.seed != selfFusion.seed, "the second draw needs its own seed")
+        for sampled in [selfFusion, secondDraw] {
+            for prefix in ["vote-", "ceiling-"] {
+                let c = try #require(byName[prefix + sampled.name], "no \(prefix + sampled.name)")
+                #expect(c.seats == sampled.seats && c.seed == sampled.seed && c.maxTokens == sampled.maxTokens
+                        && c.contextSize == sampled.contextSize && c.repeatPenalty == sampled.repeatPenalty, "\(c.name)")
+            }
         }
-        #expect(byName["self-qwen2.5-coder-1.5b-x3-draw2"]?.seed != selfFusion.seed, "the second draw needs its own seed")
     }
 
     @Test("seats can be ids or objects; self-fusion fills its judge and sampling defaults")
