@@ -50,21 +50,29 @@ extension EvalStatistics {
     public static func pairedBootstrap(condition: [Bool], baseline: [Bool], resamples: Int = 2000,
                                        seed: UInt64 = defaultBootstrapSeed, confidence: Double = 0.95) -> PairedDelta {
         precondition(condition.count == baseline.count, "paired results need the same items")
+        // Per item: +1 a rescue, -1 a regression, 0 an agreement.
+        let differences = zip(condition, baseline).map { Double(($0 ? 1 : 0) - ($1 ? 1 : 0)) }
+        return pairedBootstrap(differences: differences, resamples: resamples, seed: seed, confidence: confidence)
+    }
+
+    /// The same bootstrap over per-item differences that need not be whole: pooled draws give an
+    /// item `mean over draws of correct − baseline correct` (−1…+1). Whole differences give exactly
+    /// the Bool version's result (its sums are exact in `Double`).
+    public static func pairedBootstrap(differences: [Double], resamples: Int = 2000, seed: UInt64 = defaultBootstrapSeed,
+                                       confidence: Double = 0.95) -> PairedDelta {
         precondition(resamples > 0 && confidence > 0 && confidence < 1, "need resamples > 0 and 0 < confidence < 1")
-        let n = condition.count
+        let n = differences.count
         guard n > 0 else {
             return PairedDelta(items: 0, delta: 0, low: 0, high: 0, resamples: resamples, seed: seed)
         }
-        // Per item: +1 a rescue, -1 a regression, 0 an agreement.
-        let differences = zip(condition, baseline).map { ($0 ? 1 : 0) - ($1 ? 1 : 0) }
-        let delta = Double(differences.reduce(0, +)) / Double(n)
+        let delta = differences.reduce(0, +) / Double(n)
         var generator = SplitMix64(seed: seed)
         var deltas: [Double] = []
         deltas.reserveCapacity(resamples)
         for _ in 0..<resamples {
-            var sum = 0
+            var sum = 0.0
             for _ in 0..<n { sum += differences[generator.next(below: n)] }
-            deltas.append(Double(sum) / Double(n))
+            deltas.append(sum / Double(n))
         }
         deltas.sort()
         let alpha = 1 - confidence

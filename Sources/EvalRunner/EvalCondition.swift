@@ -75,7 +75,9 @@ public enum EvalConditionKind: String, Sendable, Codable, CaseIterable {
 /// `samples` and `temperature` beside it for `self`). Optional everywhere: `max_tokens` (each
 /// answer, default 512), `judge_max_tokens` (384), `synthesis_max_tokens` (256), `context_size`
 /// (4096), `repeat_penalty` (1.0, member answers), `seed` (42: per-item sampling seeds and the
-/// judge's label shuffle derive from it), `synthesizer`, `mode` (`fusion` or `aggregate`), `description`.
+/// judge's label shuffle derive from it), `synthesizer`, `mode` (`fusion` or `aggregate`), `description`,
+/// `draw_of` (this condition is another draw of the named one: the same in everything but `seed`;
+/// the report pools the draws, so that one lucky seed cannot decide a verdict).
 ///
 /// Why greedy members by default: the solo answers then *are* the panel answers, so a fusion
 /// condition costs only its judge and synthesizer once the solo conditions ran (the cache key of
@@ -94,6 +96,8 @@ public struct EvalCondition: Sendable, Equatable, Codable {
     public var repeatPenalty: Double
     public var seed: UInt32
     public var description: String?
+    /// The condition this one redraws with another seed (nil: a condition of its own).
+    public var drawOf: String?
 
     public static let defaultMaxTokens = 512
     public static let defaultJudgeMaxTokens = 384
@@ -104,7 +108,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
     public init(name: String, kind: EvalConditionKind, seats: [EvalSeat], judge: String? = nil, synthesizer: String? = nil,
                 mode: FusionMode = .fusion, maxTokens: Int = defaultMaxTokens, judgeMaxTokens: Int = defaultJudgeMaxTokens,
                 synthesisMaxTokens: Int = defaultSynthesisMaxTokens, contextSize: Int = defaultContextSize,
-                repeatPenalty: Double = 1.0, seed: UInt32 = defaultSeed, description: String? = nil) {
+                repeatPenalty: Double = 1.0, seed: UInt32 = defaultSeed, description: String? = nil, drawOf: String? = nil) {
         self.name = name
         self.kind = kind
         self.seats = seats
@@ -118,6 +122,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         self.repeatPenalty = repeatPenalty
         self.seed = seed
         self.description = description
+        self.drawOf = drawOf
     }
 
     /// The member models in seat order (a model with several samples once).
@@ -135,7 +140,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, kind, model, members, panel, samples, temperature, judge, synthesizer, mode, seed, description
         case maxTokens = "max_tokens", judgeMaxTokens = "judge_max_tokens", synthesisMaxTokens = "synthesis_max_tokens"
-        case contextSize = "context_size", repeatPenalty = "repeat_penalty", seats
+        case contextSize = "context_size", repeatPenalty = "repeat_penalty", seats, drawOf = "draw_of"
     }
 
     public init(from decoder: Decoder) throws {
@@ -162,7 +167,8 @@ public struct EvalCondition: Sendable, Equatable, Codable {
                   contextSize: try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? Self.defaultContextSize,
                   repeatPenalty: try c.decodeIfPresent(Double.self, forKey: .repeatPenalty) ?? 1.0,
                   seed: try c.decodeIfPresent(UInt32.self, forKey: .seed) ?? Self.defaultSeed,
-                  description: try c.decodeIfPresent(String.self, forKey: .description))
+                  description: try c.decodeIfPresent(String.self, forKey: .description),
+                  drawOf: try c.decodeIfPresent(String.self, forKey: .drawOf))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -180,6 +186,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         try c.encode(repeatPenalty, forKey: .repeatPenalty)
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(description, forKey: .description)
+        try c.encodeIfPresent(drawOf, forKey: .drawOf)
     }
 
     /// What is wrong with the condition, if anything (checked before any model loads).
@@ -213,6 +220,28 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         }
         if contextSize < 256 { throw fail("context_size must be at least 256") }
         if !(repeatPenalty > 0) { throw fail("repeat_penalty must be above 0") }
+        if drawOf == name { throw fail("draw_of names the condition itself") }
+    }
+
+    /// What is wrong with `self` as another draw of `base`: a draw changes the seed and nothing
+    /// else, or pooling it with `base` would average two different methods.
+    public func validateDraw(of base: EvalCondition) throws(EvalConfigError) {
+        func fail(_ why: String) -> EvalConfigError { .invalidCondition(name: name, reason: why) }
+        if base.drawOf != nil {
+            throw fail("draw_of \(base.name), which is itself a draw of \(base.drawOf!); name the first draw")
+        }
+        if seed == base.seed { throw fail("a draw of \(base.name) needs another seed (both are \(seed))") }
+        if let fixed = seats.first(where: { $0.temperature > 0 && $0.seed != nil }) {
+            throw fail("\(fixed.model) has a fixed seat seed, so this draw would reuse \(base.name)'s samples")
+        }
+        var same = self
+        same.name = base.name
+        same.seed = base.seed
+        same.description = base.description
+        same.drawOf = nil
+        if same != base {
+            throw fail("a draw of \(base.name) may differ from it only in seed (and name, description)")
+        }
     }
 
     /// Reads conditions from a file holding one condition, an array of them, or `{"conditions": […]}`.
@@ -247,6 +276,13 @@ public struct EvalCondition: Sendable, Equatable, Codable {
                 seen[condition.name] = path
                 all.append(condition)
             }
+        }
+        for draw in all {
+            guard let baseName = draw.drawOf else { continue }
+            guard let base = all.first(where: { $0.name == baseName }) else {
+                throw .invalidCondition(name: draw.name, reason: "draw_of \(baseName): no such condition in the files given")
+            }
+            try draw.validateDraw(of: base)
         }
         return all
     }

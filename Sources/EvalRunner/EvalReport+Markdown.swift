@@ -80,16 +80,19 @@ extension EvalReport {
         } else {
             out += verdicts.better.map { "- " + $0 }
         }
-        let overall = rows(task: nil).filter { $0.kind.fuses }
-        if let top = overall.max(by: { ($0.delta?.delta ?? -1) < ($1.delta?.delta ?? -1) }), let delta = top.delta {
+        let overall = self.verdicts().filter { $0.task == nil && $0.kind.fuses }
+        if let top = overall.max(by: { $0.delta.delta < $1.delta.delta }) {
             out.append("")
+            let delta = top.delta
+            let name = top.condition + (top.draws > 1 ? " (\(top.draws) draws pooled)" : "")
             let reached = delta.delta >= 0.05
             out.append("Target (fused ≥ best member + 5 points over all tasks): "
-                       + (reached ? "reached by \(top.condition) (\(Self.points(delta.delta)) pts, 95 % interval "
+                       + (reached ? "reached by \(name) (\(Self.points(delta.delta)) pts, 95 % interval "
                                     + "[\(Self.points(delta.low)), \(Self.points(delta.high))])."
-                                  : "not reached; the best fusion condition is \(top.condition) at \(Self.points(delta.delta)) pts."))
+                                  : "not reached; the best fusion condition is \(name) at \(Self.points(delta.delta)) pts."))
         }
         out.append("")
+        out += drawsMarkdown()
 
         out.append("### Accuracy, all tasks")
         out.append("")

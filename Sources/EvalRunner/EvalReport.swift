@@ -15,6 +15,8 @@ public struct EvalReport: Sendable {
         public var kind: EvalConditionKind
         public var memberModels: [String]
         public var records: [EvalResultRecord]
+        /// The condition this one is another draw of (see `drawGroups()`).
+        public var drawOf: String?
     }
 
     /// One row of an accuracy table.
@@ -85,7 +87,7 @@ public struct EvalReport: Sendable {
                 byID[line.id] = line
             }
             conditions.append(Condition(name: name, kind: first.kind, memberModels: first.memberModels,
-                                        records: order.map { byID[$0]! }))
+                                        records: order.map { byID[$0]! }, drawOf: first.drawOf))
         }
         guard !conditions.isEmpty else {
             throw EvalReportError.empty(excluded > 0 ? "only held-out results (\(excluded) lines); they are not reported without --final-check"
@@ -104,7 +106,7 @@ public struct EvalReport: Sendable {
 
     public func condition(named name: String) -> Condition? { conditions.first { $0.name == name } }
 
-    private static func correctness(_ records: [EvalResultRecord], task: String?) -> [String: Bool] {
+    static func correctness(_ records: [EvalResultRecord], task: String?) -> [String: Bool] {
         Dictionary(records.filter { task == nil || $0.task == task }.map { ($0.id, $0.correct) },
                    uniquingKeysWith: { _, last in last })
     }
@@ -202,27 +204,43 @@ public struct EvalReport: Sendable {
             case worse
         }
         public var condition: String
+        public var kind: EvalConditionKind
         /// nil: all tasks.
         public var task: String?
         public var bestMember: String
         public var delta: PairedDelta
+        /// Summed over the draws when `draws` > 1.
         public var rescues: Int
         public var regressions: Int
         public var outcome: Outcome
+        /// Draws pooled into `delta` (1: a condition with no other draws in the results).
+        public var draws: Int = 1
     }
 
     /// For every vote, fusion and self-fusion (ceilings are bounds, not methods), overall and per
-    /// task: whether it beats its best member.
+    /// task: whether it beats its best member. A condition with other draws in the results gets one
+    /// verdict for all of them, named by its first draw, from the pooled delta.
     public func verdicts() -> [Verdict] {
         var verdicts: [Verdict] = []
+        let groups = drawGroups()
+        func outcome(_ delta: PairedDelta) -> Verdict.Outcome {
+            delta.low > 0 ? .beats : delta.high < 0 ? .worse : delta.delta > 0 ? .notMeasurably : .doesNotBeat
+        }
         for scope in [nil] + tasks.map(Optional.some) {
+            var pooledDone: Set<String> = []
             for row in rows(task: scope) where row.kind.combines && row.kind != .ceiling {
+                if let group = groups.first(where: { $0.draws.contains(row.condition) }) {
+                    guard pooledDone.insert(group.base).inserted, let p = pooledDraws(group, task: scope) else { continue }
+                    verdicts.append(Verdict(condition: group.base, kind: row.kind, task: scope, bestMember: p.bestMember,
+                                            delta: p.pooled, rescues: p.perDraw.reduce(0) { $0 + $1.rescues },
+                                            regressions: p.perDraw.reduce(0) { $0 + $1.regressions },
+                                            outcome: outcome(p.pooled), draws: p.perDraw.count))
+                    continue
+                }
                 guard let delta = row.delta, let best = row.bestMember else { continue }
-                let outcome: Verdict.Outcome = delta.low > 0 ? .beats : delta.high < 0 ? .worse
-                    : delta.delta > 0 ? .notMeasurably : .doesNotBeat
-                verdicts.append(Verdict(condition: row.condition, task: scope, bestMember: best, delta: delta,
+                verdicts.append(Verdict(condition: row.condition, kind: row.kind, task: scope, bestMember: best, delta: delta,
                                         rescues: row.counts?.rescues.count ?? 0,
-                                        regressions: row.counts?.regressions.count ?? 0, outcome: outcome))
+                                        regressions: row.counts?.regressions.count ?? 0, outcome: outcome(delta)))
             }
         }
         return verdicts
@@ -250,7 +268,8 @@ public struct EvalReport: Sendable {
                         + numbers(v) + (members.count > 1 ? " vs \(v.bestMember)" : "") + ")"
                 }
                 let member = members.count == 1 ? " (\(members.first!))" : ""
-                return "**\(name)** \(lead)\(member) on " + parts.joined(separator: "; ") + "."
+                let draws = list[0].draws > 1 ? " (\(list[0].draws) draws pooled)" : ""
+                return "**\(name)**\(draws) \(lead)\(member) on " + parts.joined(separator: "; ") + "."
             }
             if !losing.isEmpty { notBetter.append(sentence(losing, "does not beat its best member")) }
             if !winning.isEmpty { better.append(sentence(winning, "beats its best member")) }

@@ -51,13 +51,15 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Whether every call behind this line came from the cache.
     public var cached: Bool
+    /// The condition this one is another draw of (`draw_of` in its config); the report pools draws.
+    public var drawOf: String?
 
     public var tokens: Int { promptTokens + completionTokens }
 
     public init(condition: String, kind: EvalConditionKind, memberModels: [String], id: String, task: String,
                 split: EvalSplit, gold: String, answerType: AnswerType, raw: String, extracted: String?, correct: Bool,
                 parseFailed: Bool, seconds: Double, promptTokens: Int, completionTokens: Int, members: [MemberAnswer],
-                judgeNote: String? = nil, error: String? = nil, cached: Bool = false) {
+                judgeNote: String? = nil, error: String? = nil, cached: Bool = false, drawOf: String? = nil) {
         self.condition = condition
         self.kind = kind
         self.memberModels = memberModels
@@ -77,12 +79,14 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
         self.judgeNote = judgeNote
         self.error = error
         self.cached = cached
+        self.drawOf = drawOf
     }
 
     enum CodingKeys: String, CodingKey {
         case condition, kind, id, task, split, gold, raw, extracted, correct, seconds, members, error, cached, tokens
         case memberModels = "member_models", answerType = "answer_type", parseFailed = "parse_failed"
         case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", judgeNote = "judge_note"
+        case drawOf = "draw_of"
     }
 
     public init(from decoder: Decoder) throws {
@@ -107,6 +111,7 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
         judgeNote = try c.decodeIfPresent(String.self, forKey: .judgeNote)
         error = try c.decodeIfPresent(String.self, forKey: .error)
         cached = try c.decodeIfPresent(Bool.self, forKey: .cached) ?? false
+        drawOf = try c.decodeIfPresent(String.self, forKey: .drawOf)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -131,6 +136,7 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(judgeNote, forKey: .judgeNote)
         try c.encodeIfPresent(error, forKey: .error)
         try c.encode(cached, forKey: .cached)
+        try c.encodeIfPresent(drawOf, forKey: .drawOf)
     }
 }
 

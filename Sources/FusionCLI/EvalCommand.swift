@@ -17,8 +17,9 @@ enum EvalCommand {
             under --cache by the sha256 of model, prompt and sampling, so an interrupted run \
             (Ctrl-C) resumes where it stopped and conditions share member answers. Report mode \
             (--report DIR): accuracy with Wilson intervals, paired deltas against the best member \
-            with bootstrap intervals, rescues and regressions, parse failures, letter histograms, \
-            cost per item, and an SVG chart next to the Markdown file. The held-out split is for \
+            with bootstrap intervals, rescues and regressions, repeated draws of a condition \
+            (draw_of) pooled into one verdict, parse failures, letter histograms, cost per item, \
+            and an SVG chart next to the Markdown file. The held-out split is for \
             one final check only: --suite heldout needs --final-check.
             """,
         options: [

@@ -53,11 +53,14 @@ struct EvalConfigTests {
         // and token budget give the same cached calls, so "fusion vs its samples' vote" is paired.
         let secondDraw = try #require(byName["self-qwen2.5-coder-1.5b-x3-draw2"])
         #expect(secondDraw.seats == selfFusion.seats && secondDraw.seed != selfFusion.seed, "the second draw needs its own seed")
+        // Declared as a draw, so the report pools it with the first instead of judging each seed alone.
+        #expect(secondDraw.drawOf == selfFusion.name)
         for sampled in [selfFusion, secondDraw] {
             for prefix in ["vote-", "ceiling-"] {
                 let c = try #require(byName[prefix + sampled.name], "no \(prefix + sampled.name)")
                 #expect(c.seats == sampled.seats && c.seed == sampled.seed && c.maxTokens == sampled.maxTokens
                         && c.contextSize == sampled.contextSize && c.repeatPenalty == sampled.repeatPenalty, "\(c.name)")
+                #expect(c.drawOf == sampled.drawOf.map { prefix + $0 }, "\(c.name) is a draw exactly when its samples are")
             }
         }
     }
@@ -101,6 +104,43 @@ struct EvalConfigTests {
         try "[\(one)]".write(toFile: directory + "/2.json", atomically: true, encoding: .utf8)
         #expect(try EvalCondition.load(path: directory + "/2.json").count == 1)
         #expect(throws: EvalConfigError.self) { try EvalCondition.load(paths: [directory + "/1.json", directory + "/2.json"]) }
+    }
+
+    @Test("a draw must name a loaded condition and differ from it only in seed")
+    func draws() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("evaldraw-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let base = #"{"name": "s", "kind": "self", "model": "q", "samples": 3, "temperature": 0.7}"#
+        func load(_ draw: String) throws -> [EvalCondition] {
+            try "[\(base), \(draw)]".write(toFile: directory + "/c.json", atomically: true, encoding: .utf8)
+            return try EvalCondition.load(paths: [directory + "/c.json"])
+        }
+        let good = try load(#"{"name": "s2", "kind": "self", "model": "q", "samples": 3, "temperature": 0.7, "seed": 43, "draw_of": "s", "description": "again"}"#)
+        #expect(good.last?.drawOf == "s" && good.last?.seed == 43)
+        let bad: [(String, String)] = [
+            (#"{"name": "s2", "kind": "self", "model": "q", "seed": 43, "draw_of": "nope"}"#, "no such condition"),
+            (#"{"name": "s2", "kind": "self", "model": "q", "draw_of": "s"}"#, "another seed"),
+            (#"{"name": "s2", "kind": "self", "model": "q", "samples": 4, "seed": 43, "draw_of": "s"}"#, "only in seed"),
+            (#"{"name": "s2", "kind": "self", "model": "q", "temperature": 0.9, "seed": 43, "draw_of": "s"}"#, "only in seed"),
+            (#"{"name": "s2", "kind": "vote", "members": [{"model": "q", "samples": 3, "temperature": 0.7}], "seed": 43, "draw_of": "s"}"#,
+             "only in seed"),
+            (#"{"name": "s2", "kind": "self", "seats": [{"model": "q", "samples": 3, "temperature": 0.7, "seed": 7}], "seed": 43, "draw_of": "s"}"#,
+             "reuse"),
+            (#"{"name": "s2", "kind": "self", "model": "q", "draw_of": "s2"}"#, "itself"),
+        ]
+        for (json, reason) in bad {
+            do {
+                _ = try load(json)
+                Issue.record("accepted \(json)")
+            } catch {
+                #expect(String(describing: error).contains(reason), "\(json): \(error)")
+            }
+        }
+        // No chains: a third draw names the first, so the groups stay flat.
+        try "[\(base), {\"name\": \"s2\", \"kind\": \"self\", \"model\": \"q\", \"seed\": 43, \"draw_of\": \"s\"}, {\"name\": \"s3\", \"kind\": \"self\", \"model\": \"q\", \"seed\": 44, \"draw_of\": \"s2\"}]"
+            .write(toFile: directory + "/c.json", atomically: true, encoding: .utf8)
+        #expect(throws: EvalConfigError.self) { try EvalCondition.load(paths: [directory + "/c.json"]) }
     }
 
     @Test("the held-out split needs an explicit final check")

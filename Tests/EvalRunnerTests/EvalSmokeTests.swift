@@ -156,10 +156,25 @@ struct EvalSmokeTests {
             #expect(summary.records[name] == again.records[name] ?? fusedAgain.records[name], "\(name) replays identically")
         }
 
-        // The report reads what the run wrote.
+        // 6. A second draw of the vote (another seed): only the sampled seat is new, one batched
+        //    call per item; the greedy seat's answers are the cached ones.
+        var redraw = vote
+        redraw.name = "smoke-vote-draw2"
+        redraw.seed = vote.seed + 1
+        redraw.drawOf = vote.name
+        try redraw.validateDraw(of: vote)
+        let drawn = try await runner.run(conditions: [redraw], items: items, outDirectory: out)
+        #expect(drawn.modelCalls == 10 && drawn.cacheHits == 10)
+        let drawnRecords = try #require(drawn.records[redraw.name])
+        #expect(drawnRecords.allSatisfy { $0.drawOf == vote.name })
+        for (d, v) in zip(drawnRecords, second.records[vote.name]!) { #expect(d.members[0] == v.members[0]) }
+
+        // The report reads what the runs wrote and pools the two draws of the vote.
         let report = try EvalReport(records: try EvalResultsFile.readDirectory(out))
-        #expect(report.conditions.map(\.name).sorted() == ["smoke-fusion", "smoke-solo", "smoke-vote"])
+        #expect(report.conditions.map(\.name).sorted() == ["smoke-fusion", "smoke-solo", "smoke-vote", "smoke-vote-draw2"])
         #expect(report.rows(task: nil).first { $0.condition == "smoke-vote" }?.bestMember == "smoke-solo")
+        #expect(report.drawGroups() == [EvalReport.DrawGroup(base: "smoke-vote", draws: ["smoke-vote", "smoke-vote-draw2"])])
+        #expect(report.verdicts().filter { $0.task == nil && $0.kind == .vote }.map { "\($0.condition) \($0.draws)" } == ["smoke-vote 2"])
         print("eval smoke: \(items.count) items, solo + vote in \(seconds) s:",
               report.rows(task: nil).map { "\($0.condition) \($0.accuracy)" }.joined(separator: "; "))
     }

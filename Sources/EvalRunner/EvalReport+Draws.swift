@@ -1,0 +1,128 @@
+import Eval
+import Foundation
+
+/// Repeated draws: a sampled condition run again with another seed (`draw_of` in its config).
+///
+/// Why pool: with sampled members one draw is one roll of the dice. On our dev items two draws of
+/// the same self-fusion were 7 points apart, one "beating" its best member and one not; a verdict
+/// read off one draw reports the seed, not the method. The pooled delta averages each item over the
+/// draws before the paired bootstrap resamples items, so its interval covers both the item sample
+/// and the seed.
+extension EvalReport {
+    /// A condition and the conditions that redraw it, as present in the results.
+    public struct DrawGroup: Sendable, Equatable {
+        /// The first draw (the condition the others name in `draw_of`).
+        public var base: String
+        /// Every draw present, the base first (when present), then the others by name.
+        public var draws: [String]
+    }
+
+    /// One draw's numbers on the items every draw and the best member share.
+    public struct DrawResult: Sendable {
+        public var condition: String
+        public var accuracy: Double
+        /// Accuracy minus the best member's, as a fraction.
+        public var delta: Double
+        public var rescues: Int
+        public var regressions: Int
+    }
+
+    /// A draw group's pooled comparison with its best member, in one scope.
+    public struct PooledDraws: Sendable {
+        public var group: DrawGroup
+        /// nil: all tasks.
+        public var task: String?
+        public var bestMember: String
+        public var bestMemberAccuracy: Double
+        public var perDraw: [DrawResult]
+        /// Mean over draws minus the best member, with a paired bootstrap over items.
+        public var pooled: PairedDelta
+        /// Items on which the draws do not all agree on correctness.
+        public var disagreements: Int
+        /// Highest minus lowest draw accuracy.
+        public var spread: Double { (perDraw.map(\.accuracy).max() ?? 0) - (perDraw.map(\.accuracy).min() ?? 0) }
+    }
+
+    /// Groups with at least two draws present, in condition order.
+    public func drawGroups() -> [DrawGroup] {
+        var groups: [DrawGroup] = []
+        for condition in conditions {
+            let base = condition.drawOf ?? condition.name
+            if groups.contains(where: { $0.base == base }) { continue }
+            let members = conditions.filter { ($0.drawOf ?? $0.name) == base }.map(\.name)
+            guard members.count >= 2 else { continue }
+            let ordered = members.filter { $0 == base } + members.filter { $0 != base }.sorted()
+            groups.append(DrawGroup(base: base, draws: ordered))
+        }
+        return groups
+    }
+
+    /// The group holding `name`, when that condition has other draws in the results.
+    public func drawGroup(containing name: String) -> DrawGroup? {
+        drawGroups().first { $0.draws.contains(name) }
+    }
+
+    /// The pooled comparison of `group` with the best member of its first draw, on the items every
+    /// draw and that member answered (nil when there are none or no member to compare with).
+    public func pooledDraws(_ group: DrawGroup, task: String?) -> PooledDraws? {
+        let draws = group.draws.compactMap(condition(named:))
+        guard let first = draws.first, let best = bestMember(of: first, task: task) else { return nil }
+        let baseline = Self.correctness(best.records, task: task)
+        let perDraw = draws.map { Self.correctness($0.records, task: task) }
+        let ids = baseline.keys.filter { id in perDraw.allSatisfy { $0[id] != nil } }.sorted()
+        guard !ids.isEmpty else { return nil }
+        let n = Double(ids.count)
+        let baseAccuracy = Double(ids.filter { baseline[$0]! }.count) / n
+        let results = zip(draws, perDraw).map { condition, correct in
+            DrawResult(condition: condition.name, accuracy: Double(ids.filter { correct[$0]! }.count) / n,
+                       delta: Double(ids.filter { correct[$0]! }.count - ids.filter { baseline[$0]! }.count) / n,
+                       rescues: ids.filter { correct[$0]! && !baseline[$0]! }.count,
+                       regressions: ids.filter { !correct[$0]! && baseline[$0]! }.count)
+        }
+        let differences = ids.map { id in
+            Double(perDraw.filter { $0[id]! }.count) / Double(perDraw.count) - (baseline[id]! ? 1 : 0)
+        }
+        let disagreements = ids.filter { id in Set(perDraw.map { $0[id]! }).count > 1 }.count
+        return PooledDraws(group: group, task: task, bestMember: best.name, bestMemberAccuracy: baseAccuracy,
+                           perDraw: results,
+                           pooled: EvalStatistics.pairedBootstrap(differences: differences, resamples: resamples, seed: seed),
+                           disagreements: disagreements)
+    }
+
+    /// The "Repeated draws" section of the report (empty when no condition was drawn twice).
+    func drawsMarkdown() -> [String] {
+        let groups = drawGroups()
+        guard !groups.isEmpty else { return [] }
+        var out = ["### Repeated draws", "",
+                   "Conditions run again with another seed (`draw_of`). Verdicts and the target above use the "
+                   + "pooled delta: each item's correctness averaged over the draws, minus the best member's, with a "
+                   + "paired bootstrap over items (all tasks here; per task in the verdicts). The spread is how far apart "
+                   + "the draws landed.", "",
+                   "| condition | draws | n | accuracy per draw % | Δ per draw vs best member, pts | "
+                   + "pooled Δ, pts [95 % CI] | spread, pts | items the draws disagree on |",
+                   "|---|---:|---:|---|---|---|---:|---:|"]
+        // Methods first, then the votes and ceilings that bound them; per-task pooled deltas are in the verdicts.
+        let byKind = groups.sorted { a, b in
+            func rank(_ g: DrawGroup) -> Int {
+                switch condition(named: g.draws[0])?.kind {
+                case .fusion?, .self?: return 0
+                case .vote?: return 1
+                default: return 2
+                }
+            }
+            return (rank(a), a.base) < (rank(b), b.base)
+        }
+        for group in byKind {
+            guard let p = pooledDraws(group, task: nil) else { continue }
+            let accuracies = p.perDraw.map { Self.percent($0.accuracy) }.joined(separator: " / ")
+            let deltas = p.perDraw.map { Self.points($0.delta) }.joined(separator: " / ")
+            let pooled = "\(Self.points(p.pooled.delta)) [\(Self.points(p.pooled.low)), \(Self.points(p.pooled.high))]"
+            out.append("| \(group.base) | \(p.perDraw.count) | \(p.pooled.items) | \(accuracies) | "
+                       + "\(deltas) vs \(p.bestMember) (\(Self.percent(p.bestMemberAccuracy))) | "
+                       + "\(p.pooled.isSignificant ? "**\(pooled)**" : pooled) | "
+                       + "\(Self.points(p.spread).dropFirst()) | \(p.disagreements) |")
+        }
+        out.append("")
+        return out
+    }
+}
