@@ -230,6 +230,12 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         if base.drawOf != nil {
             throw fail("draw_of \(base.name), which is itself a draw of \(base.drawOf!); name the first draw")
         }
+        if !kind.combines {
+            throw fail("only votes, ceilings and fusions can be draws; a \(kind.rawValue) condition is a best-member baseline")
+        }
+        if !kind.fuses && seats.allSatisfy({ $0.temperature == 0 }) {
+            throw fail("nothing in \(base.name) is sampled, so another seed gives the same answers")
+        }
         if seed == base.seed { throw fail("a draw of \(base.name) needs another seed (both are \(seed))") }
         if let fixed = seats.first(where: { $0.temperature > 0 && $0.seed != nil }) {
             throw fail("\(fixed.model) has a fixed seat seed, so this draw would reuse \(base.name)'s samples")

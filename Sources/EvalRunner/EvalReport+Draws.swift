@@ -6,8 +6,8 @@ import Foundation
 /// Why pool: with sampled members one draw is one roll of the dice. On our dev items two draws of
 /// the same self-fusion were 7 points apart, one "beating" its best member and one not; a verdict
 /// read off one draw reports the seed, not the method. The pooled delta averages each item over the
-/// draws before the paired bootstrap resamples items, so its interval covers both the item sample
-/// and the seed.
+/// draws before the paired bootstrap resamples items: its interval is for the delta expected over
+/// seeds (how far one more draw may land from it is the spread, shown beside it).
 extension EvalReport {
     /// A condition and the conditions that redraw it, as present in the results.
     public struct DrawGroup: Sendable, Equatable {
@@ -39,27 +39,32 @@ extension EvalReport {
         public var pooled: PairedDelta
         /// Items on which the draws do not all agree on correctness.
         public var disagreements: Int
+        /// Items of the draw with the most in this scope: more than `pooled.items` when a draw is
+        /// partial, and the pooled numbers are then only about the shared items.
+        public var largestDrawItems: Int
         /// Highest minus lowest draw accuracy.
         public var spread: Double { (perDraw.map(\.accuracy).max() ?? 0) - (perDraw.map(\.accuracy).min() ?? 0) }
+        /// The first draw present: the group's name in the report (the base, unless its results are missing).
+        public var name: String { group.draws[0] }
     }
 
-    /// Groups with at least two draws present, in condition order.
+    /// Groups with at least two draws present, in condition order. A result line's `draw_of` is
+    /// only trusted when kind and member models match the group's first draw (results written by
+    /// an older config could otherwise pool two different methods).
     public func drawGroups() -> [DrawGroup] {
         var groups: [DrawGroup] = []
         for condition in conditions {
             let base = condition.drawOf ?? condition.name
             if groups.contains(where: { $0.base == base }) { continue }
-            let members = conditions.filter { ($0.drawOf ?? $0.name) == base }.map(\.name)
+            let candidates = conditions.filter { ($0.drawOf ?? $0.name) == base }
+            let reference = candidates.first { $0.name == base } ?? candidates[0]
+            let members = candidates.filter { $0.kind == reference.kind && $0.memberModels == reference.memberModels }.map(\.name)
             guard members.count >= 2 else { continue }
-            let ordered = members.filter { $0 == base } + members.filter { $0 != base }.sorted()
-            groups.append(DrawGroup(base: base, draws: ordered))
+            // Numeric order, so that -draw10 follows -draw9.
+            let others = members.filter { $0 != base }.sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+            groups.append(DrawGroup(base: base, draws: members.filter { $0 == base } + others))
         }
         return groups
-    }
-
-    /// The group holding `name`, when that condition has other draws in the results.
-    public func drawGroup(containing name: String) -> DrawGroup? {
-        drawGroups().first { $0.draws.contains(name) }
     }
 
     /// The pooled comparison of `group` with the best member of its first draw, on the items every
@@ -86,7 +91,7 @@ extension EvalReport {
         return PooledDraws(group: group, task: task, bestMember: best.name, bestMemberAccuracy: baseAccuracy,
                            perDraw: results,
                            pooled: EvalStatistics.pairedBootstrap(differences: differences, resamples: resamples, seed: seed),
-                           disagreements: disagreements)
+                           disagreements: disagreements, largestDrawItems: perDraw.map(\.count).max() ?? 0)
     }
 
     /// The "Repeated draws" section of the report (empty when no condition was drawn twice).
@@ -96,8 +101,9 @@ extension EvalReport {
         var out = ["### Repeated draws", "",
                    "Conditions run again with another seed (`draw_of`). Verdicts and the target above use the "
                    + "pooled delta: each item's correctness averaged over the draws, minus the best member's, with a "
-                   + "paired bootstrap over items (all tasks here; per task in the verdicts). The spread is how far apart "
-                   + "the draws landed.", "",
+                   + "paired bootstrap over items (all tasks here; per task in the verdicts): an interval for the delta "
+                   + "expected over seeds. The spread is how far apart the draws landed, so how far one more draw may "
+                   + "land from the pooled delta.", "",
                    "| condition | draws | n | accuracy per draw % | Δ per draw vs best member, pts | "
                    + "pooled Δ, pts [95 % CI] | spread, pts | items the draws disagree on |",
                    "|---|---:|---:|---|---|---|---:|---:|"]
@@ -117,10 +123,12 @@ extension EvalReport {
             let accuracies = p.perDraw.map { Self.percent($0.accuracy) }.joined(separator: " / ")
             let deltas = p.perDraw.map { Self.points($0.delta) }.joined(separator: " / ")
             let pooled = "\(Self.points(p.pooled.delta)) [\(Self.points(p.pooled.low)), \(Self.points(p.pooled.high))]"
-            out.append("| \(group.base) | \(p.perDraw.count) | \(p.pooled.items) | \(accuracies) | "
+            let name = p.name == group.base ? p.name : "\(p.name) (draws of \(group.base), which has no results)"
+            let n = p.pooled.items < p.largestDrawItems ? "\(p.pooled.items) of \(p.largestDrawItems)" : "\(p.pooled.items)"
+            out.append("| \(name) | \(p.perDraw.count) | \(n) | \(accuracies) | "
                        + "\(deltas) vs \(p.bestMember) (\(Self.percent(p.bestMemberAccuracy))) | "
                        + "\(p.pooled.isSignificant ? "**\(pooled)**" : pooled) | "
-                       + "\(Self.points(p.spread).dropFirst()) | \(p.disagreements) |")
+                       + "\(Self.percent(p.spread)) | \(p.disagreements) |")
         }
         out.append("")
         return out

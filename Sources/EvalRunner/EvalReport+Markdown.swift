@@ -84,7 +84,7 @@ extension EvalReport {
         if let top = overall.max(by: { $0.delta.delta < $1.delta.delta }) {
             out.append("")
             let delta = top.delta
-            let name = top.condition + (top.draws > 1 ? " (\(top.draws) draws pooled)" : "")
+            let name = top.label
             let reached = delta.delta >= 0.05
             out.append("Target (fused ≥ best member + 5 points over all tasks): "
                        + (reached ? "reached by \(name) (\(Self.points(delta.delta)) pts, 95 % interval "
@@ -165,6 +165,7 @@ extension EvalReport {
     }
 
     private func table(_ rows: [Row]) -> [String] {
+        let groups = drawGroups()
         var lines = ["| condition | kind | n | accuracy % [95 % CI] | best member (acc %) | Δ vs best, pts [95 % CI] | rescues / regressions | parse failures |",
                      "|---|---|---:|---|---|---|---|---:|"]
         for row in rows {
@@ -175,7 +176,11 @@ extension EvalReport {
             } ?? "—"
             let counts = row.counts.map { "\($0.rescues.count) / \($0.regressions.count)" } ?? "—"
             let parse = "\(Self.percent(row.parseFailures.value)) %" + (row.errors > 0 ? " (\(row.errors) errors)" : "")
-            lines.append("| \(row.condition) | \(row.kind.rawValue) | \(row.accuracy.total) | \(Self.accuracyCell(row.accuracy)) | "
+            // A draw's row is one seed's result; the verdict is the pooled one.
+            let draw = groups.first { $0.draws.contains(row.condition) }.map { g in
+                ", draw \(g.draws.firstIndex(of: row.condition)! + 1) of \(g.draws.count)"
+            } ?? ""
+            lines.append("| \(row.condition) | \(row.kind.rawValue)\(draw) | \(row.accuracy.total) | \(Self.accuracyCell(row.accuracy)) | "
                          + "\(best) | \(delta) | \(counts) | \(parse) |")
         }
         return lines

@@ -111,9 +111,10 @@ public struct EvalReport: Sendable {
                    uniquingKeysWith: { _, last in last })
     }
 
-    /// The solo conditions that can serve as `condition`'s best member, in member order.
+    /// The solo conditions that can serve as `condition`'s best member, in member order. A redrawn
+    /// solo counts by its first draw only: the luckier of two seeds is not a fair baseline.
     public func memberCandidates(of condition: Condition) -> [Condition] {
-        let solos = conditions.filter { !$0.kind.combines }
+        let solos = conditions.filter { !$0.kind.combines && $0.drawOf == nil }
         let members = condition.memberModels.flatMap { model in solos.filter { $0.memberModels.first == model } }
         return members.isEmpty ? solos : members
     }
@@ -215,6 +216,16 @@ public struct EvalReport: Sendable {
         public var outcome: Outcome
         /// Draws pooled into `delta` (1: a condition with no other draws in the results).
         public var draws: Int = 1
+        /// For pooled draws: the items the largest draw answered, when more than `delta.items`
+        /// (a partial draw limits the pooled delta to the items all draws share).
+        public var largestDrawItems: Int = 0
+
+        /// The name as the report prints it: "self-x (2 draws pooled on the 20 of 200 items they share)".
+        public var label: String {
+            guard draws > 1 else { return condition }
+            let partial = largestDrawItems > delta.items ? " on the \(delta.items) of \(largestDrawItems) items they share" : ""
+            return "\(condition) (\(draws) draws pooled\(partial))"
+        }
     }
 
     /// For every vote, fusion and self-fusion (ceilings are bounds, not methods), overall and per
@@ -229,12 +240,14 @@ public struct EvalReport: Sendable {
         for scope in [nil] + tasks.map(Optional.some) {
             var pooledDone: Set<String> = []
             for row in rows(task: scope) where row.kind.combines && row.kind != .ceiling {
-                if let group = groups.first(where: { $0.draws.contains(row.condition) }) {
-                    guard pooledDone.insert(group.base).inserted, let p = pooledDraws(group, task: scope) else { continue }
-                    verdicts.append(Verdict(condition: group.base, kind: row.kind, task: scope, bestMember: p.bestMember,
+                // Draws sharing no item in this scope fall through to one verdict each.
+                if let group = groups.first(where: { $0.draws.contains(row.condition) }), let p = pooledDraws(group, task: scope) {
+                    guard pooledDone.insert(group.base).inserted else { continue }
+                    verdicts.append(Verdict(condition: p.name, kind: row.kind, task: scope, bestMember: p.bestMember,
                                             delta: p.pooled, rescues: p.perDraw.reduce(0) { $0 + $1.rescues },
                                             regressions: p.perDraw.reduce(0) { $0 + $1.regressions },
-                                            outcome: outcome(p.pooled), draws: p.perDraw.count))
+                                            outcome: outcome(p.pooled), draws: p.perDraw.count,
+                                            largestDrawItems: p.largestDrawItems))
                     continue
                 }
                 guard let delta = row.delta, let best = row.bestMember else { continue }
@@ -268,7 +281,7 @@ public struct EvalReport: Sendable {
                         + numbers(v) + (members.count > 1 ? " vs \(v.bestMember)" : "") + ")"
                 }
                 let member = members.count == 1 ? " (\(members.first!))" : ""
-                let draws = list[0].draws > 1 ? " (\(list[0].draws) draws pooled)" : ""
+                let draws = list[0].label.dropFirst(name.count)
                 return "**\(name)**\(draws) \(lead)\(member) on " + parts.joined(separator: "; ") + "."
             }
             if !losing.isEmpty { notBetter.append(sentence(losing, "does not beat its best member")) }

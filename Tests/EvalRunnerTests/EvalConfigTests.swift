@@ -128,6 +128,7 @@ struct EvalConfigTests {
             (#"{"name": "s2", "kind": "self", "seats": [{"model": "q", "samples": 3, "temperature": 0.7, "seed": 7}], "seed": 43, "draw_of": "s"}"#,
              "reuse"),
             (#"{"name": "s2", "kind": "self", "model": "q", "draw_of": "s2"}"#, "itself"),
+            (#"{"name": "s2", "kind": "solo", "model": "q", "seed": 43, "draw_of": "s"}"#, "best-member baseline"),
         ]
         for (json, reason) in bad {
             do {
@@ -136,6 +137,16 @@ struct EvalConfigTests {
             } catch {
                 #expect(String(describing: error).contains(reason), "\(json): \(error)")
             }
+        }
+        // A greedy vote redrawn is the same vote.
+        let greedy = #"{"name": "v", "kind": "vote", "members": ["a", "b"]}"#
+        try "[\(greedy), {\"name\": \"v2\", \"kind\": \"vote\", \"members\": [\"a\", \"b\"], \"seed\": 43, \"draw_of\": \"v\"}]"
+            .write(toFile: directory + "/c.json", atomically: true, encoding: .utf8)
+        do {
+            _ = try EvalCondition.load(paths: [directory + "/c.json"])
+            Issue.record("accepted a draw of a greedy vote")
+        } catch {
+            #expect(String(describing: error).contains("nothing in v is sampled"), "\(error)")
         }
         // No chains: a third draw names the first, so the groups stay flat.
         try "[\(base), {\"name\": \"s2\", \"kind\": \"self\", \"model\": \"q\", \"seed\": 43, \"draw_of\": \"s\"}, {\"name\": \"s3\", \"kind\": \"self\", \"model\": \"q\", \"seed\": 44, \"draw_of\": \"s2\"}]"
