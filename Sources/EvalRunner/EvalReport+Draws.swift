@@ -78,11 +78,13 @@ extension EvalReport {
         guard !ids.isEmpty else { return nil }
         let n = Double(ids.count)
         let baseAccuracy = Double(ids.filter { baseline[$0]! }.count) / n
+        let shared = Set(ids)
         let results = zip(draws, perDraw).map { condition, correct in
-            DrawResult(condition: condition.name, accuracy: Double(ids.filter { correct[$0]! }.count) / n,
-                       delta: Double(ids.filter { correct[$0]! }.count - ids.filter { baseline[$0]! }.count) / n,
-                       rescues: ids.filter { correct[$0]! && !baseline[$0]! }.count,
-                       regressions: ids.filter { !correct[$0]! && baseline[$0]! }.count)
+            let counts = EvalStatistics.rescuesAndRegressions(condition: correct.filter { shared.contains($0.key) },
+                                                             baseline: baseline)
+            let right = ids.filter { correct[$0]! }.count
+            return DrawResult(condition: condition.name, accuracy: Double(right) / n, delta: Double(counts.net) / n,
+                              rescues: counts.rescues.count, regressions: counts.regressions.count)
         }
         let differences = ids.map { id in
             Double(perDraw.filter { $0[id]! }.count) / Double(perDraw.count) - (baseline[id]! ? 1 : 0)
