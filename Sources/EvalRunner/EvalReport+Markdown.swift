@@ -93,6 +93,7 @@ extension EvalReport {
         }
         out.append("")
         out += drawsMarkdown()
+        out += headToHeadMarkdown()
 
         out.append("### Accuracy, all tasks")
         out.append("")
