@@ -34,6 +34,13 @@ struct EvalConfigTests {
         let selfFusion = try #require(conditions.first { $0.kind == .self })
         #expect(selfFusion.seats == [EvalSeat(model: "qwen2.5-coder-1.5b", samples: 3, temperature: 0.7)])
         #expect(selfFusion.judge == "qwen2.5-coder-1.5b")
+        // The `self` preset is the self-fusion the eval measured (its description quotes the result).
+        let selfPreset = try FusionPresets.loadDefault().request(named: "self", question: "q")
+        #expect(selfPreset.judge == selfFusion.judge && selfPreset.panelMaxTokens == selfFusion.maxTokens)
+        #expect(selfPreset.panel.map(\.model) == selfFusion.seats.map(\.model)
+                    && selfPreset.panel.map(\.samples) == selfFusion.seats.map(\.samples)
+                    && selfPreset.panel.map { $0.temperature ?? selfPreset.temperature } == selfFusion.seats.map(\.temperature),
+                "the self preset samples as the eval's self-fusion did (model, samples, temperature)")
         // The default preset's panel, as models/presets.json has it.
         let preset = try FusionPresets.loadDefault().request(named: nil, question: "q")
         let presetCondition = try #require(conditions.first { c in
