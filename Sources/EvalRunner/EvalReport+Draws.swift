@@ -74,7 +74,8 @@ extension EvalReport {
         guard let first = draws.first, let best = bestMember(of: first, task: task) else { return nil }
         let baseline = Self.correctness(best.records, task: task)
         let perDraw = draws.map { Self.correctness($0.records, task: task) }
-        let ids = baseline.keys.filter { id in perDraw.allSatisfy { $0[id] != nil } }.sorted()
+        let pooled = Self.pooledScores(perDraw)
+        let ids = baseline.keys.filter { pooled[$0] != nil }.sorted()
         guard !ids.isEmpty else { return nil }
         let n = Double(ids.count)
         let baseAccuracy = Double(ids.filter { baseline[$0]! }.count) / n
@@ -86,14 +87,22 @@ extension EvalReport {
             return DrawResult(condition: condition.name, accuracy: Double(right) / n, delta: Double(counts.net) / n,
                               rescues: counts.rescues.count, regressions: counts.regressions.count)
         }
-        let differences = ids.map { id in
-            Double(perDraw.filter { $0[id]! }.count) / Double(perDraw.count) - (baseline[id]! ? 1 : 0)
-        }
+        let differences = ids.map { pooled[$0]! - (baseline[$0]! ? 1 : 0) }
         let disagreements = ids.filter { id in Set(perDraw.map { $0[id]! }).count > 1 }.count
         return PooledDraws(group: group, task: task, bestMember: best.name, bestMemberAccuracy: baseAccuracy,
                            perDraw: results,
                            pooled: EvalStatistics.pairedBootstrap(differences: differences, resamples: resamples, seed: seed),
                            disagreements: disagreements, largestDrawItems: perDraw.map(\.count).max() ?? 0)
+    }
+
+    /// Each item's correctness averaged over the draws, on the items every draw answered: the
+    /// per-item score the pooled delta and the head-to-head comparisons resample.
+    static func pooledScores(_ perDraw: [[String: Bool]]) -> [String: Double] {
+        guard let first = perDraw.first else { return [:] }
+        let shared = perDraw.dropFirst().reduce(Set(first.keys)) { $0.intersection($1.keys) }
+        return Dictionary(uniqueKeysWithValues: shared.map { id in
+            (id, Double(perDraw.filter { $0[id]! }.count) / Double(perDraw.count))
+        })
     }
 
     /// The "Repeated draws" section of the report (empty when no condition was drawn twice).

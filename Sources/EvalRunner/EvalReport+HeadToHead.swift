@@ -46,13 +46,10 @@ extension EvalReport {
             }
             guard pooled.insert(group.base).inserted else { continue }
             let draws = group.draws.compactMap(self.condition(named:)).map { Self.correctness($0.records, task: task) }
-            let shared = draws.dropFirst().reduce(Set(draws[0].keys)) { $0.intersection($1.keys) }
-            let scores = Dictionary(uniqueKeysWithValues: shared.map { id in
-                (id, Double(draws.filter { $0[id]! }.count) / Double(draws.count))
-            })
+            let scores = Self.pooledScores(draws)
             // Named as the verdicts name it, partial draws included.
             let largest = draws.map(\.count).max() ?? 0
-            let partial = largest > shared.count ? " on the \(shared.count) of \(largest) items they share" : ""
+            let partial = largest > scores.count ? " on the \(scores.count) of \(largest) items they share" : ""
             methods.append(("\(group.draws[0]) (\(draws.count) draws pooled\(partial))", scores))
         }
         return methods
