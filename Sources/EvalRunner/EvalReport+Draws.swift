@@ -105,6 +105,12 @@ extension EvalReport {
         })
     }
 
+    /// "self-x (2 draws pooled)", or "… pooled on the 20 of 200 items they share)" for a partial draw.
+    static func pooledLabel(_ name: String, draws: Int, shared: Int, largest: Int) -> String {
+        let partial = largest > shared ? " on the \(shared) of \(largest) items they share" : ""
+        return "\(name) (\(draws) draws pooled\(partial))"
+    }
+
     /// The "Repeated draws" section of the report (empty when no condition was drawn twice).
     func drawsMarkdown() -> [String] {
         let groups = drawGroups()

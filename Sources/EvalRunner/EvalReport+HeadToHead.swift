@@ -48,9 +48,8 @@ extension EvalReport {
             let draws = group.draws.compactMap(self.condition(named:)).map { Self.correctness($0.records, task: task) }
             let scores = Self.pooledScores(draws)
             // Named as the verdicts name it, partial draws included.
-            let largest = draws.map(\.count).max() ?? 0
-            let partial = largest > scores.count ? " on the \(scores.count) of \(largest) items they share" : ""
-            methods.append(("\(group.draws[0]) (\(draws.count) draws pooled\(partial))", scores))
+            methods.append((Self.pooledLabel(group.draws[0], draws: draws.count, shared: scores.count,
+                                             largest: draws.map(\.count).max() ?? 0), scores))
         }
         return methods
     }

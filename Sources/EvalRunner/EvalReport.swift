@@ -222,9 +222,7 @@ public struct EvalReport: Sendable {
 
         /// The name as the report prints it: "self-x (2 draws pooled on the 20 of 200 items they share)".
         public var label: String {
-            guard draws > 1 else { return condition }
-            let partial = largestDrawItems > delta.items ? " on the \(delta.items) of \(largestDrawItems) items they share" : ""
-            return "\(condition) (\(draws) draws pooled\(partial))"
+            draws > 1 ? EvalReport.pooledLabel(condition, draws: draws, shared: delta.items, largest: largestDrawItems) : condition
         }
     }
 
