@@ -87,11 +87,10 @@ extension EvalReport {
             let firstRight = Self.correctness(first.records, task: task)
             for draw in draws.dropFirst() {
                 let right = Self.correctness(draw.records, task: task)
+                let delta = EvalStatistics.pairedBootstrap(condition: right, baseline: firstRight, resamples: resamples, seed: seed)
+                guard delta.items > 0 else { continue }
                 let counts = EvalStatistics.rescuesAndRegressions(condition: right, baseline: firstRight)
-                guard counts.rescues.count + counts.regressions.count + counts.bothRight + counts.bothWrong > 0 else { continue }
-                results.append(DrawPair(first: first.name, other: draw.name,
-                                        delta: EvalStatistics.pairedBootstrap(condition: right, baseline: firstRight,
-                                                                              resamples: resamples, seed: seed),
+                results.append(DrawPair(first: first.name, other: draw.name, delta: delta,
                                         gains: counts.rescues.count, losses: counts.regressions.count))
             }
         }
