@@ -43,6 +43,10 @@ public struct EvalItem: Codable, Sendable, Hashable, Identifiable {
     public let answer: String
     public let answerType: AnswerType
     public let choices: [String]?
+    /// 0-based index among the items of its task and split, in file order (set by
+    /// `EvalItemSet.load`; not in the file): `--limit N` runs exactly the items below N. Not the
+    /// position: reasoning-gym tasks skip positions, so positions have gaps.
+    public var taskIndex: Int? = nil
 
     public init(id: String, task: String, split: EvalSplit, position: Int, question: String, answer: String,
                 answerType: AnswerType, choices: [String]?) {

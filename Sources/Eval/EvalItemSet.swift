@@ -79,7 +79,13 @@ public struct EvalItemSet: Sendable {
         } catch {
             throw EvalDataError.unreadable(path: path, reason: "\(error)")
         }
-        let all = try decode(data, path: path)
+        var all = try decode(data, path: path)
+        var counted: [String: Int] = [:]
+        for index in all.indices {
+            let key = all[index].task + "/" + all[index].split.rawValue
+            all[index].taskIndex = counted[key, default: 0]
+            counted[key, default: 0] += 1
+        }
 
         let wanted = tasks.map(Set.init)
         var perTask: [String: Int] = [:]

@@ -77,7 +77,10 @@ public enum EvalConditionKind: String, Sendable, Codable, CaseIterable {
 /// (4096), `repeat_penalty` (1.0, member answers), `seed` (42: per-item sampling seeds and the
 /// judge's label shuffle derive from it), `synthesizer`, `mode` (`fusion` or `aggregate`), `description`,
 /// `draw_of` (this condition is another draw of the named one: the same in everything but `seed`;
-/// the report pools the draws, so that one lucky seed cannot decide a verdict).
+/// the report pools the draws, so that one lucky seed cannot decide a verdict), `chosen_on_first`
+/// (N: this condition was picked, e.g. as a preset, by its result on the first N dev items of each
+/// task; the report checks it on the later items apart, since the winner of a choice is flattered
+/// by the items it was chosen on).
 ///
 /// Why greedy members by default: the solo answers then *are* the panel answers, so a fusion
 /// condition costs only its judge and synthesizer once the solo conditions ran (the cache key of
@@ -98,6 +101,8 @@ public struct EvalCondition: Sendable, Equatable, Codable {
     public var description: String?
     /// The condition this one redraws with another seed (nil: a condition of its own).
     public var drawOf: String?
+    /// Picked by its result on the first N dev items of each task (nil: never picked on results).
+    public var chosenOnFirst: Int?
 
     public static let defaultMaxTokens = 512
     public static let defaultJudgeMaxTokens = 384
@@ -108,7 +113,8 @@ public struct EvalCondition: Sendable, Equatable, Codable {
     public init(name: String, kind: EvalConditionKind, seats: [EvalSeat], judge: String? = nil, synthesizer: String? = nil,
                 mode: FusionMode = .fusion, maxTokens: Int = defaultMaxTokens, judgeMaxTokens: Int = defaultJudgeMaxTokens,
                 synthesisMaxTokens: Int = defaultSynthesisMaxTokens, contextSize: Int = defaultContextSize,
-                repeatPenalty: Double = 1.0, seed: UInt32 = defaultSeed, description: String? = nil, drawOf: String? = nil) {
+                repeatPenalty: Double = 1.0, seed: UInt32 = defaultSeed, description: String? = nil, drawOf: String? = nil,
+                chosenOnFirst: Int? = nil) {
         self.name = name
         self.kind = kind
         self.seats = seats
@@ -123,6 +129,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         self.seed = seed
         self.description = description
         self.drawOf = drawOf
+        self.chosenOnFirst = chosenOnFirst
     }
 
     /// The member models in seat order (a model with several samples once).
@@ -141,6 +148,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         case name, kind, model, members, panel, samples, temperature, judge, synthesizer, mode, seed, description
         case maxTokens = "max_tokens", judgeMaxTokens = "judge_max_tokens", synthesisMaxTokens = "synthesis_max_tokens"
         case contextSize = "context_size", repeatPenalty = "repeat_penalty", seats, drawOf = "draw_of"
+        case chosenOnFirst = "chosen_on_first"
     }
 
     public init(from decoder: Decoder) throws {
@@ -168,7 +176,8 @@ public struct EvalCondition: Sendable, Equatable, Codable {
                   repeatPenalty: try c.decodeIfPresent(Double.self, forKey: .repeatPenalty) ?? 1.0,
                   seed: try c.decodeIfPresent(UInt32.self, forKey: .seed) ?? Self.defaultSeed,
                   description: try c.decodeIfPresent(String.self, forKey: .description),
-                  drawOf: try c.decodeIfPresent(String.self, forKey: .drawOf))
+                  drawOf: try c.decodeIfPresent(String.self, forKey: .drawOf),
+                  chosenOnFirst: try c.decodeIfPresent(Int.self, forKey: .chosenOnFirst))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -187,6 +196,7 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(description, forKey: .description)
         try c.encodeIfPresent(drawOf, forKey: .drawOf)
+        try c.encodeIfPresent(chosenOnFirst, forKey: .chosenOnFirst)
     }
 
     /// What is wrong with the condition, if anything (checked before any model loads).
@@ -221,6 +231,11 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         if contextSize < 256 { throw fail("context_size must be at least 256") }
         if !(repeatPenalty > 0) { throw fail("repeat_penalty must be above 0") }
         if drawOf == name { throw fail("draw_of names the condition itself") }
+        if let chosenOnFirst, chosenOnFirst < 1 { throw fail("chosen_on_first must be at least 1 (items per task)") }
+        if chosenOnFirst != nil && (!kind.combines || kind == .ceiling) {
+            throw fail("chosen_on_first is for a vote or fusion picked over its best member; a \(kind.rawValue) condition is "
+                       + (kind == .ceiling ? "a bound" : "a baseline"))
+        }
     }
 
     /// What is wrong with `self` as another draw of `base`: a draw changes the seed and nothing
@@ -240,7 +255,9 @@ public struct EvalCondition: Sendable, Equatable, Codable {
         if let fixed = seats.first(where: { $0.temperature > 0 && $0.seed != nil }) {
             throw fail("\(fixed.model) has a fixed seat seed, so this draw would reuse \(base.name)'s samples")
         }
+        if chosenOnFirst != nil { throw fail("chosen_on_first belongs to the first draw, \(base.name): a pick is of one configuration") }
         var same = self
+        same.chosenOnFirst = base.chosenOnFirst
         same.name = base.name
         same.seed = base.seed
         same.description = base.description

@@ -139,12 +139,11 @@ extension EvalReport {
             guard let p = pooledDraws(group, task: nil) else { continue }
             let accuracies = p.perDraw.map { Self.percent($0.accuracy) }.joined(separator: " / ")
             let deltas = p.perDraw.map { Self.points($0.delta) }.joined(separator: " / ")
-            let pooled = "\(Self.points(p.pooled.delta)) [\(Self.points(p.pooled.low)), \(Self.points(p.pooled.high))]"
             let name = p.name == group.base ? p.name : "\(p.name) (draws of \(group.base), which has no results)"
             let n = p.pooled.items < p.largestDrawItems ? "\(p.pooled.items) of \(p.largestDrawItems)" : "\(p.pooled.items)"
             out.append("| \(name) | \(p.perDraw.count) | \(n) | \(accuracies) | "
                        + "\(deltas) vs \(p.bestMember) (\(Self.percent(p.bestMemberAccuracy))) | "
-                       + "\(p.pooled.isSignificant ? "**\(pooled)**" : pooled) | "
+                       + "\(Self.markedInterval(p.pooled)) | "
                        + "\(Self.percent(p.spread)) | \(p.disagreements) |")
         }
         out.append("")

@@ -111,8 +111,7 @@ extension EvalReport {
                     "| ahead | behind | n | Δ, pts [95 % CI] | items ahead / behind |",
                     "|---|---|---:|---|---|"]
             for h in pairs {
-                let text = "\(Self.points(h.delta.delta)) [\(Self.points(h.delta.low)), \(Self.points(h.delta.high))]"
-                out.append("| \(h.ahead) | \(h.behind) | \(h.delta.items) | \(h.delta.isSignificant ? "**\(text)**" : text) | "
+                out.append("| \(h.ahead) | \(h.behind) | \(h.delta.items) | \(Self.markedInterval(h.delta)) | "
                            + "\(h.itemsAhead) / \(h.itemsBehind) |")
             }
             out.append("")
@@ -124,8 +123,7 @@ extension EvalReport {
                     "| first draw | other draw | n | Δ other − first, pts [95 % CI] | right only in the other / only in the first |",
                     "|---|---|---:|---|---|"]
             for d in draws {
-                out.append("| \(d.first) | \(d.other) | \(d.delta.items) | \(Self.points(d.delta.delta)) "
-                           + "[\(Self.points(d.delta.low)), \(Self.points(d.delta.high))] | \(d.gains) / \(d.losses) |")
+                out.append("| \(d.first) | \(d.other) | \(d.delta.items) | \(Self.interval(d.delta)) | \(d.gains) / \(d.losses) |")
             }
             out.append("")
         }

@@ -94,6 +94,7 @@ extension EvalReport {
         out.append("")
         out += drawsMarkdown()
         out += headToHeadMarkdown()
+        out += choiceMarkdown()
 
         out.append("### Accuracy, all tasks")
         out.append("")
@@ -171,10 +172,7 @@ extension EvalReport {
                      "|---|---|---:|---|---|---|---|---:|"]
         for row in rows {
             let best = row.bestMember.map { "\($0) (\(Self.percent(row.bestMemberAccuracy?.value ?? 0)))" } ?? "—"
-            let delta = row.delta.map { d in
-                let text = "\(Self.points(d.delta)) [\(Self.points(d.low)), \(Self.points(d.high))]"
-                return d.isSignificant ? "**\(text)**" : text
-            } ?? "—"
+            let delta = row.delta.map(Self.markedInterval) ?? "—"
             let counts = row.counts.map { "\($0.rescues.count) / \($0.regressions.count)" } ?? "—"
             let parse = "\(Self.percent(row.parseFailures.value)) %" + (row.errors > 0 ? " (\(row.errors) errors)" : "")
             // A draw's row is one seed's result; the verdict is the pooled one.

@@ -17,6 +17,8 @@ public struct EvalReport: Sendable {
         public var records: [EvalResultRecord]
         /// The condition this one is another draw of (see `drawGroups()`).
         public var drawOf: String?
+        /// Picked on the first N dev items per task (see `choiceChecks()`).
+        public var chosenOnFirst: Int? = nil
     }
 
     /// One row of an accuracy table.
@@ -87,7 +89,8 @@ public struct EvalReport: Sendable {
                 byID[line.id] = line
             }
             conditions.append(Condition(name: name, kind: first.kind, memberModels: first.memberModels,
-                                        records: order.map { byID[$0]! }, drawOf: first.drawOf))
+                                        records: order.map { byID[$0]! }, drawOf: first.drawOf,
+                                        chosenOnFirst: kept.lazy.compactMap(\.chosenOnFirst).first))
         }
         guard !conditions.isEmpty else {
             throw EvalReportError.empty(excluded > 0 ? "only held-out results (\(excluded) lines); they are not reported without --final-check"
@@ -300,6 +303,16 @@ public struct EvalReport: Sendable {
     static func percent(_ fraction: Double) -> String {
         let tenths = Int((fraction * 1000).rounded())
         return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// "+1.5 [+0.2, +2.8]": a paired delta and its 95 % interval, in points.
+    static func interval(_ d: PairedDelta) -> String {
+        "\(points(d.delta)) [\(points(d.low)), \(points(d.high))]"
+    }
+
+    /// `interval(_:)`, bold when the interval excludes zero (a measured difference).
+    static func markedInterval(_ d: PairedDelta) -> String {
+        d.isSignificant ? "**\(interval(d))**" : interval(d)
     }
 
     static func accuracyCell(_ p: Proportion) -> String {

@@ -53,13 +53,19 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
     public var cached: Bool
     /// The condition this one is another draw of (`draw_of` in its config); the report pools draws.
     public var drawOf: String?
+    /// `chosen_on_first` of its config: the condition was picked on the first N dev items per task.
+    public var chosenOnFirst: Int?
+    /// The item's index among its task's items of its split (`EvalItem.taskIndex`): `--limit N`
+    /// runs the items below N. nil in results written before it was recorded.
+    public var taskIndex: Int?
 
     public var tokens: Int { promptTokens + completionTokens }
 
     public init(condition: String, kind: EvalConditionKind, memberModels: [String], id: String, task: String,
                 split: EvalSplit, gold: String, answerType: AnswerType, raw: String, extracted: String?, correct: Bool,
                 parseFailed: Bool, seconds: Double, promptTokens: Int, completionTokens: Int, members: [MemberAnswer],
-                judgeNote: String? = nil, error: String? = nil, cached: Bool = false, drawOf: String? = nil) {
+                judgeNote: String? = nil, error: String? = nil, cached: Bool = false, drawOf: String? = nil,
+                chosenOnFirst: Int? = nil, taskIndex: Int? = nil) {
         self.condition = condition
         self.kind = kind
         self.memberModels = memberModels
@@ -80,13 +86,15 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
         self.error = error
         self.cached = cached
         self.drawOf = drawOf
+        self.chosenOnFirst = chosenOnFirst
+        self.taskIndex = taskIndex
     }
 
     enum CodingKeys: String, CodingKey {
         case condition, kind, id, task, split, gold, raw, extracted, correct, seconds, members, error, cached, tokens
         case memberModels = "member_models", answerType = "answer_type", parseFailed = "parse_failed"
         case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", judgeNote = "judge_note"
-        case drawOf = "draw_of"
+        case drawOf = "draw_of", chosenOnFirst = "chosen_on_first", taskIndex = "task_index"
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +120,8 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
         error = try c.decodeIfPresent(String.self, forKey: .error)
         cached = try c.decodeIfPresent(Bool.self, forKey: .cached) ?? false
         drawOf = try c.decodeIfPresent(String.self, forKey: .drawOf)
+        chosenOnFirst = try c.decodeIfPresent(Int.self, forKey: .chosenOnFirst)
+        taskIndex = try c.decodeIfPresent(Int.self, forKey: .taskIndex)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -137,6 +147,8 @@ public struct EvalResultRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(error, forKey: .error)
         try c.encode(cached, forKey: .cached)
         try c.encodeIfPresent(drawOf, forKey: .drawOf)
+        try c.encodeIfPresent(chosenOnFirst, forKey: .chosenOnFirst)
+        try c.encodeIfPresent(taskIndex, forKey: .taskIndex)
     }
 }
 

@@ -213,14 +213,15 @@ public final class EvalRunner: @unchecked Sendable {
             task: item.task, split: item.split, gold: item.answer, answerType: item.answerType, raw: raw,
             extracted: extracted.value, correct: correct, parseFailed: extracted == .parseFailure, seconds: seconds,
             promptTokens: promptTokens, completionTokens: completionTokens, members: members, judgeNote: judgeNote,
-            cached: cached, drawOf: condition.drawOf)
+            cached: cached, drawOf: condition.drawOf, chosenOnFirst: condition.chosenOnFirst, taskIndex: item.taskIndex)
     }
 
     private func failedRecord(_ condition: EvalCondition, _ item: EvalItem, message: String) -> EvalResultRecord {
         EvalResultRecord(condition: condition.name, kind: condition.kind, memberModels: condition.memberModels, id: item.id,
                          task: item.task, split: item.split, gold: item.answer, answerType: item.answerType, raw: "",
                          extracted: nil, correct: false, parseFailed: true, seconds: 0, promptTokens: 0,
-                         completionTokens: 0, members: [], error: message, drawOf: condition.drawOf)
+                         completionTokens: 0, members: [], error: message, drawOf: condition.drawOf,
+                         chosenOnFirst: condition.chosenOnFirst, taskIndex: item.taskIndex)
     }
 
     /// "qwen2.5-coder-1.5b: C ✓ | smollm2-135m#2: – ✗": what a vote or ceiling saw.

@@ -51,6 +51,10 @@ struct EvalConfigTests {
         #expect(presetCondition.seats.map(\.reference) == preset.panel.map(\.reference))
         #expect(preset.panelMaxTokens == presetCondition.maxTokens,
                 "the default preset's members answer with the token budget the eval measured them with")
+        // It was picked on the first 15 dev items of each task (the 2026-11-24 run's 120 items), so
+        // the report must check it on the items after those.
+        #expect(presetCondition.chosenOnFirst == 15)
+        #expect(conditions.filter { $0.chosenOnFirst != nil }.map(\.name) == [presetCondition.name])
         // Greedy members of the mixed fusions share the solo calls (same max tokens and context).
         let solo = try #require(byName["solo-qwen2.5-coder-1.5b"])
         for c in conditions where c.kind == .fusion && c.memberModels == top3 {
@@ -83,6 +87,9 @@ struct EvalConfigTests {
         try selfFusion.validate()
         let round = try JSONDecoder().decode(EvalCondition.self, from: JSONEncoder().encode(selfFusion))
         #expect(round == selfFusion)
+        let picked = try Self.decode(#"{"name": "f", "kind": "fusion", "panel": ["a", "b"], "judge": "a", "chosen_on_first": 15}"#)
+        #expect(picked.chosenOnFirst == 15 && selfFusion.chosenOnFirst == nil)
+        #expect(try JSONDecoder().decode(EvalCondition.self, from: JSONEncoder().encode(picked)) == picked)
     }
 
     @Test("invalid conditions are refused with the reason")
@@ -93,6 +100,8 @@ struct EvalConfigTests {
             (#"{"name": "x", "kind": "vote", "members": ["a"]}"#, "two answers"),
             (#"{"name": "x", "kind": "fusion", "panel": ["a", "b"]}"#, "judge"),
             (#"{"name": "x", "kind": "vote", "members": [{"model": "a", "samples": 3}]}"#, "temperature 0"),
+            (#"{"name": "x", "kind": "fusion", "panel": ["a", "b"], "judge": "a", "chosen_on_first": 0}"#, "at least 1"),
+            (#"{"name": "x", "kind": "solo", "model": "a", "chosen_on_first": 15}"#, "baseline"),
         ]
         for (json, reason) in bad {
             let condition = try Self.decode(json)

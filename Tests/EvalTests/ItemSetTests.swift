@@ -48,6 +48,28 @@ struct ItemSetTests {
         #expect(throws: EvalDataError.unknownTasks(["mmlu"])) { try load(tasks: ["mmlu"]) }
     }
 
+    @Test("an item's task index says whether --limit N runs it, though positions have gaps")
+    func taskIndexMatchesTheLimit() throws {
+        // Like syllogism in the real manifest: build_items.py skips positions (7, 10, 13, …) to balance labels.
+        let positions = [0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22]
+        let lines = positions.map { position in
+            let split = EvalSplit.of(position: position).rawValue
+            return #"{"id": "syllogism/\#(String(format: "%05d", position))", "task": "syllogism", "split": "\#(split)", "#
+                + #""position": \#(position), "question": "q", "answer": "Yes", "answer_type": "word", "choices": ["Yes", "No"]}"#
+        }.joined(separator: "\n")
+        let dev = try load(lines).items
+        #expect(dev.map(\.taskIndex) == Array(0..<dev.count).map(Optional.some))
+        for limit in [1, 4, 5, 9, 15] {
+            let limited = try load(lines, limit: limit).items
+            #expect(limited == dev.filter { $0.taskIndex! < limit }, "limit \(limit)")
+        }
+        // The 9th dev item is position 12, not the 9th dev position (11).
+        #expect(dev.first { $0.taskIndex == 8 }?.id == "syllogism/00012")
+        // Held-out items are counted among themselves.
+        #expect(try load(lines, split: .heldout).items.map(\.taskIndex) == [0, 1, 2, 3])
+        #expect(try load(split: nil).items.map(\.taskIndex) == [0, 0, 1, 0, 0, 0])
+    }
+
     @Test func promptEndsWithTheAnswerInstruction() throws {
         let set = try load()
         let arc = EvalPrompt.user(for: set.items[0])
