@@ -119,11 +119,13 @@ struct JudgePromptTests {
     func synthesisContinuation() {
         let panel = AnonymizedPanel(answers: answers, seed: 9)
         let text = SynthesisPrompt.continuation(question: question, panel: panel)
-        #expect(text.hasSuffix(question), "the question comes last, where a small writer still sees its format rules")
+        let ending = "\n\n" + SynthesisPrompt.formatInstruction
+        #expect(text.hasSuffix(question + ending),
+                "the question comes last, then only the reminder to follow its format rules")
         #expect(text.contains("Do not write JSON"))
         let long = "Context: " + String(repeating: "filler words here ", count: 400) + "End with a line 'Answer: X'."
         let cut = SynthesisPrompt.continuation(question: long, panel: panel)
-        #expect(cut.hasSuffix("End with a line 'Answer: X'."), "the tail (where format rules usually sit) is kept")
+        #expect(cut.hasSuffix("End with a line 'Answer: X'." + ending), "the tail (where format rules usually sit) is kept")
         #expect(cut.contains("characters cut"))
         #expect(cut.count < long.count)
     }

@@ -78,6 +78,11 @@ public struct SynthesisPrompt: Sendable, Equatable {
     /// question's own format instructions — measured on evaluation items, it answered with one plain
     /// sentence and no `Answer:` line on 14 of 40 items although the instructions asked for it;
     /// with the question restated here, on 0 of the same 40.
+    ///
+    /// Why the format sentence comes once more, last: with the question restated but the sentence
+    /// only before it, the writer still ended with a plain sentence on 41 of the 330 GSM8K and
+    /// family-relationship dev items; with it repeated here, on 21 (see docs/EVAL.md, "The writer's
+    /// last line").
     public static func continuation(question: String, panel: AnonymizedPanel) -> String {
         let restated = TextTruncation.truncate(question.trimmingCharacters(in: .whitespacesAndNewlines),
                                                to: maxRestatedQuestionCharacters).text
@@ -85,6 +90,7 @@ public struct SynthesisPrompt: Sendable, Equatable {
             + instructions(panel: panel, withAnalysis: true)
             + " Do not write JSON; do not mention the judge, the analysis or the candidate labels."
             + "\n\nThe question, again:\n" + restated
+            + "\n\n" + formatInstruction
     }
 
     static let system = "You write the final answer to a user's question, using several candidate answers. "
@@ -114,8 +120,10 @@ public struct SynthesisPrompt: Sendable, Equatable {
             + "the candidate answers, the models or the analysis."
         // Measured: without this the synthesizer dropped the question's own output format (e.g. a
         // final "Answer: X" line) on 29 of 40 evaluation items.
-        text += " Follow every instruction the question gives about the form of the answer, such as "
-            + "the format or the last line it asks for."
+        text += " " + formatInstruction
         return text
     }
+
+    static let formatInstruction = "Follow every instruction the question gives about the form of the answer, "
+        + "such as the format or the last line it asks for."
 }
