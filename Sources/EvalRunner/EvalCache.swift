@@ -114,9 +114,9 @@ struct SeatCallKey: Codable, Equatable {
 }
 
 /// Everything that decides a fusion's final answer from given member answers: the writers'
-/// weights, the answers and how they are labelled, the token limits, and a digest of the judge,
-/// synthesis and aggregate prompts (`FusionEngine.writerFingerprint`), so editing a prompt in
-/// the Fusion module makes the old entries misses instead of stale hits.
+/// weights, the answers and how they are labelled, the token limits, and a digest of the writer
+/// prompts (`FusionEngine.writerFingerprint`; aggregate mode's covers only its own), so editing a
+/// prompt in the Fusion module makes the old entries misses instead of stale hits.
 struct FusionCallKey: Codable, Equatable {
     struct Answer: Codable, Equatable {
         var seat: Int

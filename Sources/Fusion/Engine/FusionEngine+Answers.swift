@@ -42,19 +42,32 @@ extension FusionEngine {
         return await execution.execute(givenAnswers: answers)
     }
 
-    /// A digest of every prompt and sampling setting the writers would use for `request` over
-    /// `answers`: the judge prompt and its grammar, the synthesis and aggregate prompts, and the
-    /// writers' parameters. A cache keyed on it goes stale by itself when a prompt is edited.
+    /// A digest of the prompts and sampling settings the writers would use for `request` over
+    /// `answers`. A cache keyed on it goes stale by itself when a prompt is edited.
+    ///
+    /// Aggregate mode covers only the aggregate prompt and its parameters, so an edit to the judge
+    /// or synthesis wording leaves an aggregator's cached answers valid (re-running the aggregator on
+    /// the eval's 1,150 items costs about 2.5 h). Fusion mode covers every writer prompt, the
+    /// aggregate one included, as it always has: narrowing it too would turn its committed calls
+    /// into misses.
     public static func writerFingerprint(_ request: FusionRequest, answers: [SeatResponse]) -> String {
         let (panel, _) = FusionExecution.anonymize(request: request, responses: answers)
-        let judge = JudgePrompt(question: request.question, panel: panel,
-                                budget: WriterStages.judgeBudget(request, synthesisContinues: true))
         let writerBudget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
-        let synthesis = SynthesisPrompt(question: request.question, panel: panel, basis: .judgeFailed(reason: "fingerprint"),
-                                        budget: writerBudget)
         let aggregate = AggregatePrompt(question: request.question, panel: panel, budget: writerBudget)
         var p = GenerationParameters.greedy(maxTokens: request.synthesisMaxTokens)
         p.repeatPenalty = 1.1
+        if request.mode == .aggregate {
+            struct AggregateParts: Encodable {
+                var mode = "aggregate"
+                var aggregate: [ChatMessage]
+                var parameters: GenerationParameters
+            }
+            return digest(AggregateParts(aggregate: aggregate.messages, parameters: p))
+        }
+        let judge = JudgePrompt(question: request.question, panel: panel,
+                                budget: WriterStages.judgeBudget(request, synthesisContinues: true))
+        let synthesis = SynthesisPrompt(question: request.question, panel: panel, basis: .judgeFailed(reason: "fingerprint"),
+                                        budget: writerBudget)
         struct Parts: Encodable {
             var judge: [ChatMessage]
             var judgeParameters: GenerationParameters
@@ -68,6 +81,10 @@ extension FusionEngine {
                           continuation: SynthesisPrompt.continuation(question: request.question, panel: panel),
                           proseGrammar: WriterStages.proseGrammar, synthesis: synthesis.messages,
                           aggregate: aggregate.messages, synthesisParameters: p)
+        return digest(parts)
+    }
+
+    private static func digest(_ parts: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var hash = SHA256()
