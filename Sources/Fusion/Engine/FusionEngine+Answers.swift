@@ -54,8 +54,7 @@ extension FusionEngine {
         let (panel, _) = FusionExecution.anonymize(request: request, responses: answers)
         let writerBudget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
         let aggregate = AggregatePrompt(question: request.question, panel: panel, budget: writerBudget)
-        var p = GenerationParameters.greedy(maxTokens: request.synthesisMaxTokens)
-        p.repeatPenalty = 1.1
+        let p = WriterStages.writerSampling(maxTokens: request.synthesisMaxTokens)
         if request.mode == .aggregate {
             struct AggregateParts: Encodable {
                 var mode = "aggregate"

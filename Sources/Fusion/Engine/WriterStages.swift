@@ -10,9 +10,15 @@ struct WriterStages: Sendable {
     var request: FusionRequest { prepared.request }
 
     /// Greedy with a light repetition penalty: reproducible, and small models do not loop.
-    var synthesisParameters: GenerationParameters {
-        var p = GenerationParameters.greedy(maxTokens: request.synthesisMaxTokens)
+    /// `FusionEngine.writerFingerprint` keys cached writer calls on it, so a change here is a miss.
+    static func writerSampling(maxTokens: Int) -> GenerationParameters {
+        var p = GenerationParameters.greedy(maxTokens: maxTokens)
         p.repeatPenalty = 1.1
+        return p
+    }
+
+    var synthesisParameters: GenerationParameters {
+        var p = Self.writerSampling(maxTokens: request.synthesisMaxTokens)
         p.stop = request.finalStop
         p.ignoreEOS = request.ignoreEOS
         return p
