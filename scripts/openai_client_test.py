@@ -193,10 +193,10 @@ def tool():
     choice = resp.choices[0]
     text = choice.message.content or ""
     expect(text.strip(), f"empty answer (finish_reason {choice.finish_reason!r}, tool_calls {choice.message.tool_calls})")
-    expect("paris" in text.lower(), f"no 'Paris' in {text!r}")
     details = fusion_of(resp)
     expect(details.get("route") == "tool", f"fusion.route is {details.get('route')!r}")
     expect((details.get("tool_result") or "").strip(), "no fusion.tool_result")
+    expect("paris" in text.lower(), f"no 'Paris' in {text!r} (the fusion tool returned {short(details['tool_result'], 60)!r})")
     expect(response_models(details), "no fusion.responses")
     fusion_total = (details.get("usage") or {}).get("total_tokens", 0)
     expect(resp.usage.total_tokens > fusion_total, f"usage {resp.usage.total_tokens} does not add the outer model to the fusion's {fusion_total}")

@@ -85,8 +85,11 @@ extension FusionAPIServer {
         }
     }
 
-    /// The server tool: fusion runs first, its answer goes to the outer model as a tool message,
-    /// and the outer model writes (and streams) the final answer.
+    /// The server tool: fusion runs first, its answer goes to the outer model as a system message
+    /// after the conversation, and the outer model writes (and streams) the final answer.
+    /// Not a second user turn: small models read that as a new question. On 8 short questions
+    /// sampled 50 times each, qwen2.5-coder-0.5b gave the fused answer 208 of 400 times that way,
+    /// 275 with no tool at all, and 349 with the system message (qwen2.5-coder-1.5b: 336, 373, 397).
     func answerWithTool(outer: String, fusion: FusionRequest, preset: String?, request: ChatCompletionRequest,
                         out: AnswerWriter) async -> Int {
         switch await runFusion(fusion, out: out, streamFinal: false) {
@@ -94,12 +97,12 @@ extension FusionAPIServer {
         case .success(let result):
             let toolText = result.final.trimmingCharacters(in: .whitespacesAndNewlines)
             await out.progress("fusion tool: result received (\(toolText.count) characters); \(outer) writes the answer")
-            let messages = request.messages + [ChatMessage(role: .tool, content: """
-                The fusion tool compared the answers of a panel of models and returned:
+            let messages = request.messages + [.system("""
+                The fusion tool compared the answers of a panel of models to the user's question and returned:
 
                 \(toolText)
 
-                Use this to answer the user's last message.
+                Use this result to answer the user's question.
                 """)]
             let details = FusionDetails(route: "tool", preset: preset, result: result, toolResult: toolText)
             return await answerWithModel(outer, messages: messages, request: request, out: out, prior: (result, details))

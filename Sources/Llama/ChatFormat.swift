@@ -62,8 +62,48 @@ public enum ChatFormat {
                                formatName: "plain")
     }
 
-    /// Applies `template` (Jinja text from the GGUF) via llama.cpp; nil when llama.cpp does not
+    /// Renders `messages` with `template` (Jinja text from the GGUF); nil when llama.cpp does not
     /// recognise the template family.
+    ///
+    /// Some families (Gemma) carry a system message into the next user turn and silently
+    /// drop one that has no user turn after it, such as the fusion tool's result. When a message's
+    /// text is missing from the rendering, late system messages are folded into the user turn
+    /// before them and the conversation is rendered again.
+    public static func render(template: String, messages: [ChatMessage]) -> String? {
+        guard let text = apply(template: template, messages: messages) else { return nil }
+        if keepsEveryMessage(text, messages) { return text }
+        let folded = foldingLateSystemMessages(messages)
+        if folded != messages, let refolded = apply(template: template, messages: folded),
+           keepsEveryMessage(refolded, folded) {
+            return refolded
+        }
+        return text
+    }
+
+    /// Whether every message's text (templates may trim it) appears in `text`.
+    static func keepsEveryMessage(_ text: String, _ messages: [ChatMessage]) -> Bool {
+        messages.allSatisfy { message in
+            let content = message.content.trimmingCharacters(in: .whitespacesAndNewlines)
+            return content.isEmpty || text.contains(content)
+        }
+    }
+
+    /// System messages after the conversation started, appended to the user message before them.
+    static func foldingLateSystemMessages(_ messages: [ChatMessage]) -> [ChatMessage] {
+        var result: [ChatMessage] = []
+        var lastUser: Int?
+        for message in messages {
+            if message.role == .system, let index = lastUser {
+                result[index].content += "\n\n" + message.content
+                continue
+            }
+            if message.role == .user { lastUser = result.count }
+            result.append(message)
+        }
+        return result
+    }
+
+    /// Applies `template` via llama.cpp; nil when llama.cpp does not recognise the template family.
     static func apply(template: String, messages: [ChatMessage]) -> String? {
         let roles = messages.map { strdup($0.role == .tool ? "user" : $0.role.rawValue) }
         let contents = messages.map { strdup($0.content) }
@@ -100,7 +140,7 @@ extension LlamaModel {
     /// plain fallback (also used for models without any template).
     public func format(_ messages: [ChatMessage]) -> FormattedPrompt {
         if let template = chatTemplate, !template.isEmpty,
-           let text = ChatFormat.apply(template: template, messages: messages) {
+           let text = ChatFormat.render(template: template, messages: messages) {
             return FormattedPrompt(text: text, parseSpecial: true, stops: [],
                                    formatName: ChatFormat.familyName(of: template))
         }

@@ -114,6 +114,26 @@ struct FusionRouteTests {
         }
     }
 
+    /// With the result as a second user turn, qwen2.5-coder-0.5b answered "17" and "Earth" here
+    /// although the fusion had returned 42 and Mars.
+    @Test("The outer model answers with the fusion tool's result, not a fresh guess of its own")
+    func serverToolResultIsUsed() async throws {
+        try await ServerTests.withServer(models: ["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]) { server in
+            let tool: [String: Any] = ["type": "fusion", "analysis_models": ["qwen2.5-coder-1.5b"], "model": "qwen2.5-coder-1.5b"]
+            for (question, expected) in [("What is 17 + 25? Answer with the number only.", "42"),
+                                         ("Which planet is known as the Red Planet? Answer in one word.", "Mars")] {
+                let response = try await postChat(server.port, chatBody(model: "qwen2.5-coder-0.5b", question, extra: [
+                    "max_tokens": 48, "temperature": 0, "tools": [tool], "tool_choice": "required"]))
+                #expect(response.status == 200, "\(response.text)")
+                let fusion = try #require(response.json["fusion"] as? [String: Any])
+                let toolResult = (fusion["tool_result"] as? String) ?? ""
+                try #require(toolResult.contains(expected), "the fusion itself answered \(toolResult.debugDescription)")
+                #expect((response.content ?? "").contains(expected),
+                        "fusion returned \(toolResult.debugDescription), the outer model said \((response.content ?? "").debugDescription)")
+            }
+        }
+    }
+
     @Test("tool_choice none answers with the model alone")
     func toolChoiceNone() async throws {
         try await ServerTests.withServer(models: ["smollm2-135m"]) { server in
