@@ -66,15 +66,17 @@ public enum ChatFormat {
     /// recognise the template family.
     ///
     /// Some families (Gemma) carry a system message into the next user turn and silently
-    /// drop one that has no user turn after it, such as the fusion tool's result. When a message's
-    /// text is missing from the rendering, late system messages are folded into the user turn
-    /// before them and the conversation is rendered again.
+    /// drop one that has no user turn after it, such as the fusion tool's result. When a system
+    /// message after the first turn is missing from the rendering, such messages are folded into
+    /// the user turn before them and the conversation is rendered again.
     public static func render(template: String, messages: [ChatMessage]) -> String? {
         guard let text = apply(template: template, messages: messages) else { return nil }
-        if keepsEveryMessage(text, messages) { return text }
+        // Only a late system message can be lost, so only a conversation with one pays for the search.
+        guard let start = messages.firstIndex(where: { $0.role != .system }) else { return text }
+        let late = messages[start...].filter { $0.role == .system }
+        if late.isEmpty || keepsEveryMessage(text, late) { return text }
         let folded = foldingLateSystemMessages(messages)
-        if folded != messages, let refolded = apply(template: template, messages: folded),
-           keepsEveryMessage(refolded, folded) {
+        if let refolded = apply(template: template, messages: folded), keepsEveryMessage(refolded, folded) {
             return refolded
         }
         return text
