@@ -52,7 +52,7 @@ extension FusionEngine {
     /// into misses.
     public static func writerFingerprint(_ request: FusionRequest, answers: [SeatResponse]) -> String {
         let (panel, _) = FusionExecution.anonymize(request: request, responses: answers)
-        let writerBudget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
+        let writerBudget = WriterStages.writerBudget(request)
         let aggregate = AggregatePrompt(question: request.question, panel: panel, budget: writerBudget)
         let p = WriterStages.writerSampling(maxTokens: request.synthesisMaxTokens)
         if request.mode == .aggregate {
@@ -63,8 +63,10 @@ extension FusionEngine {
             }
             return digest(AggregateParts(aggregate: aggregate.messages, parameters: p))
         }
-        let judge = JudgePrompt(question: request.question, panel: panel,
-                                budget: WriterStages.judgeBudget(request, synthesisContinues: true))
+        // The prompts as first built; `PromptFit` rebuilds them only when their tokens would not fit.
+        let (judge, continuation) = WriterStages.judgePrompts(request, panel: panel,
+                                                              budget: WriterStages.judgeBudget(request, synthesisContinues: true),
+                                                              continues: true)
         let synthesis = SynthesisPrompt(question: request.question, panel: panel, basis: .judgeFailed(reason: "fingerprint"),
                                         budget: writerBudget)
         struct Parts: Encodable {
@@ -77,7 +79,7 @@ extension FusionEngine {
             var synthesisParameters: GenerationParameters
         }
         let parts = Parts(judge: judge.messages, judgeParameters: judge.parameters(maxTokens: request.judgeMaxTokens),
-                          continuation: SynthesisPrompt.continuation(question: request.question, panel: panel),
+                          continuation: continuation ?? "",
                           proseGrammar: WriterStages.proseGrammar, synthesis: synthesis.messages,
                           aggregate: aggregate.messages, synthesisParameters: p)
         return digest(parts)

@@ -89,8 +89,13 @@ struct FusionExecution: Sendable {
             if round > 0 {
                 // Mixture-of-agents: every proposer revises after reading the previous round.
                 let previous = ledger.responses.map { CandidateAnswer(model: $0.model, text: $0.text) }
+                // Sized for the request's context, leaving room for every sample's revision (the
+                // samples of a seat share its context's cells); in characters only.
+                let samples = p.request.panel.map(\.samples).max() ?? 1
+                let budget = PromptBudget(contextTokens: p.request.contextSize > 0 ? p.request.contextSize : 4096,
+                                          reservedOutputTokens: samples * p.request.panelMaxTokens + 64)
                 messages = AggregatePrompt(question: p.request.question, answers: previous,
-                                           seed: UInt64(p.request.seed ?? 0) &+ UInt64(round)).messages
+                                           seed: UInt64(p.request.seed ?? 0) &+ UInt64(round), budget: budget).messages
                 ledger.responses = []
             }
             try await runPanel(p, messages: messages, &ledger)

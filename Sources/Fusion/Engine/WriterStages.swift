@@ -35,6 +35,47 @@ struct WriterStages: Sendable {
         return PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: reserved)
     }
 
+    /// The synthesizer's or aggregator's budget: the context minus the final answer's tokens.
+    static func writerBudget(_ request: FusionRequest) -> PromptBudget {
+        PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
+    }
+
+    /// The judge's prompt and, when the synthesis continues the judge's chat, the message asking
+    /// for the final answer. With the default budget the question is restated in up to
+    /// `SynthesisPrompt.maxRestatedQuestionCharacters`; a budget tightened by `PromptFit` shortens it
+    /// in proportion.
+    static func judgePrompts(_ request: FusionRequest, panel: AnonymizedPanel, budget: PromptBudget,
+                             continues: Bool) -> (judge: JudgePrompt, continuation: String?) {
+        let judge = JudgePrompt(question: request.question, panel: panel, budget: budget)
+        guard continues else { return (judge, nil) }
+        let restated = Double(SynthesisPrompt.maxRestatedQuestionCharacters) * budget.charactersPerToken
+            / PromptBudget.defaultCharactersPerToken
+        return (judge, SynthesisPrompt.continuation(question: request.question, panel: panel,
+                                                    maxQuestionCharacters: Int(restated)))
+    }
+
+    /// `judgePrompts` fitted to the judge's context in tokens: after the judge's prompt come its
+    /// analysis, the continuation turn and the final answer.
+    private func fittedJudgePrompts(panel: AnonymizedPanel, continues: Bool,
+                                    session: LlamaSession) -> (judge: JudgePrompt, continuation: String?) {
+        let fit = PromptFit(session: session)
+        let generated = request.judgeMaxTokens + (continues ? request.synthesisMaxTokens : 0)
+        return fit.fit(Self.judgeBudget(request, synthesisContinues: continues), reservedTokens: generated,
+                       build: { Self.judgePrompts(request, panel: panel, budget: $0, continues: continues) },
+                       promptTokens: { built in
+            guard let judge = fit.tokens(built.judge.messages) else { return nil }
+            guard let continuation = built.continuation else { return judge }
+            return fit.tokensAdded(after: built.judge.messages, userTurn: continuation).map { judge + $0 }
+        })
+    }
+
+    /// A synthesis or aggregate prompt fitted so the final answer gets all its tokens.
+    private func fittedWriterMessages(session: LlamaSession, _ build: (PromptBudget) -> [ChatMessage]) -> [ChatMessage] {
+        let fit = PromptFit(session: session)
+        return fit.fit(Self.writerBudget(request), reservedTokens: request.synthesisMaxTokens, build: build,
+                       promptTokens: { fit.tokens($0) })
+    }
+
     private func key(_ path: String) -> ModelKey { ModelKey(path: path, contextSize: request.contextSize, sequences: 1) }
 
     /// Structured analysis under the judge grammar, then the final answer. When one model plays
@@ -42,16 +83,15 @@ struct WriterStages: Sendable {
     func judgeAndSynthesize(panel: AnonymizedPanel, _ ledger: inout FusionExecution.Ledger) async throws {
         let judgeKey = key(prepared.judge.path)
         let continues = prepared.synthesizer.map { $0.path == prepared.judge.path } ?? true
-        let judgePrompt = JudgePrompt(question: request.question, panel: panel,
-                                      budget: Self.judgeBudget(request, synthesisContinues: continues))
         let judgeStart = ContinuousClock.now
         emit(.stage(.judge, model: request.judge))
         // Armed before leasing: a lease cancelled after its model was pinned must not stay pinned.
         defer { Task { [scheduler = engine.scheduler] in await scheduler.unpin(judgeKey) } }
         let judgeLease = try await lease(judgeKey, estimate: prepared.judge.estimate, pin: true)
+        let (judgePrompt, continuation) = fittedJudgePrompts(panel: panel, continues: continues, session: judgeLease.resource)
 
         var basis = SynthesisPrompt.Basis.judgeFailed(reason: "the judge produced nothing")
-        var conversation: [ChatMessage]?
+        var continuedChat: [ChatMessage]?
         do {
             let summary = try await complete(judgeLease.resource, .chat(judgePrompt.messages),
                                              judgePrompt.parameters(maxTokens: request.judgeMaxTokens), stream: false,
@@ -63,7 +103,7 @@ struct WriterStages: Sendable {
                 ledger.analysis = parsed.analysis.mapLabels(panel.labelToModel)
                 if parsed.wasTruncated { ledger.judgeNote = "the judge's JSON was cut at \(request.judgeMaxTokens) tokens and repaired" }
                 basis = .analysis(parsed.analysis)
-                conversation = judgePrompt.messages + [.assistant(summary.text)]
+                continuedChat = continuation.map { judgePrompt.messages + [.assistant(summary.text), .user($0)] }
             } catch {
                 ledger.judgeNote = "the judge's output could not be read (\(error.description)); "
                     + "the final answer was written from the raw answers. Raw judge output: "
@@ -79,11 +119,13 @@ struct WriterStages: Sendable {
         }
         ledger.stages.judge = (ContinuousClock.now - judgeStart).seconds
         emit(.analysis(ledger.analysis, note: ledger.judgeNote))
-        try await synthesize(panel: panel, basis: basis, judgeLease: judgeLease, judgeConversation: conversation, &ledger)
+        try await synthesize(panel: panel, basis: basis, judgeLease: judgeLease, continuedChat: continuedChat, &ledger)
     }
 
+    /// `continuedChat` is the judge's chat plus the turn asking for the final answer, when the
+    /// judge wrote an analysis and also writes the answer.
     private func synthesize(panel: AnonymizedPanel, basis: SynthesisPrompt.Basis, judgeLease: ModelLease<LlamaSession>,
-                            judgeConversation: [ChatMessage]?, _ ledger: inout FusionExecution.Ledger) async throws {
+                            continuedChat: [ChatMessage]?, _ ledger: inout FusionExecution.Ledger) async throws {
         let start = ContinuousClock.now
         defer { ledger.stages.synthesis = (ContinuousClock.now - start).seconds }
         let writer = request.finalWriter
@@ -105,17 +147,18 @@ struct WriterStages: Sendable {
         let messages: [ChatMessage]
         var parameters = synthesisParameters
         var reuse = false
-        if samePath, let judgeConversation {
+        if samePath, let continuedChat {
             // Continue the judge's chat: its prompt and analysis are already in the KV cache.
-            messages = judgeConversation + [.user(SynthesisPrompt.continuation(question: request.question, panel: panel))]
+            messages = continuedChat
             // After a JSON turn small models tend to continue in JSON; this grammar only forbids
             // opening with JSON or a code fence (checked per picked token, so nearly free).
             parameters.grammar = Self.proseGrammar
             reuse = true
             ledger.reusedJudgeCache = true
         } else {
-            let budget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
-            messages = SynthesisPrompt(question: request.question, panel: panel, basis: basis, budget: budget).messages
+            messages = fittedWriterMessages(session: session) {
+                SynthesisPrompt(question: request.question, panel: panel, basis: basis, budget: $0).messages
+            }
         }
         do {
             let summary = try await complete(session, .chat(messages), parameters, stream: true, reusePrefix: reuse)
@@ -139,10 +182,11 @@ struct WriterStages: Sendable {
         emit(.stage(.aggregate, model: request.finalWriter))
         let writer = prepared.synthesizer ?? prepared.judge
         let lease = try await lease(key(writer.path), estimate: writer.estimate, pin: false)
-        let budget = PromptBudget(contextTokens: request.contextSize, reservedOutputTokens: request.synthesisMaxTokens + 64)
-        let prompt = AggregatePrompt(question: request.question, panel: panel, budget: budget)
+        let messages = fittedWriterMessages(session: lease.resource) {
+            AggregatePrompt(question: request.question, panel: panel, budget: $0).messages
+        }
         do {
-            let summary = try await complete(lease.resource, .chat(prompt.messages), synthesisParameters, stream: true,
+            let summary = try await complete(lease.resource, .chat(messages), synthesisParameters, stream: true,
                                              reusePrefix: false)
             ledger.finishReason = summary.stopReason
             ledger.usage = ledger.usage + summary.usage

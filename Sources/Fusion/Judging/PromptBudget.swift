@@ -1,8 +1,9 @@
 /// How much text fits in a prompt for a small-context model, and how long answers are cut.
 ///
 /// Budgets are in characters, estimated from tokens with a conservative characters-per-token
-/// ratio (English prose is about 4, code and numbers nearer 3), so builders stay pure and fast;
-/// the session still rejects a prompt that does not fit with `LlamaError.contextOverflow`.
+/// ratio (English prose is about 4), so builders stay pure and fast. Digits take a token each in
+/// Qwen's and SmolLM2's tokenizers, so the engine counts a built prompt with the reading model's
+/// tokenizer and rebuilds it with a lower ratio when it does not fit (`PromptFit`).
 public struct PromptBudget: Sendable, Equatable {
     /// The context size of the model that reads the prompt.
     public var contextTokens: Int
@@ -15,7 +16,12 @@ public struct PromptBudget: Sendable, Equatable {
     /// An optional hard cap per answer (short inputs help small models).
     public var maxCharactersPerAnswer: Int?
 
-    public init(contextTokens: Int = 4096, reservedOutputTokens: Int = 1024, charactersPerToken: Double = 3.0,
+    /// The guess for English prose with some numbers; `PromptFit` lowers it for a prompt that
+    /// does not fit in tokens.
+    public static let defaultCharactersPerToken = 3.0
+
+    public init(contextTokens: Int = 4096, reservedOutputTokens: Int = 1024,
+                charactersPerToken: Double = PromptBudget.defaultCharactersPerToken,
                 minCharactersPerAnswer: Int = 240, maxCharactersPerAnswer: Int? = nil) {
         self.contextTokens = contextTokens
         self.reservedOutputTokens = reservedOutputTokens

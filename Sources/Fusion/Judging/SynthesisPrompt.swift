@@ -68,7 +68,8 @@ public struct SynthesisPrompt: Sendable, Equatable {
 
     /// The longest restated question in `continuation`, in characters (head and tail are kept).
     static let maxRestatedQuestionCharacters = 1200
-    /// Tokens to keep free in the judge's context for `continuation`'s message.
+    /// Tokens the judge's character budget first keeps free for `continuation`'s message; the
+    /// writer stages then count the real message with the judge's tokenizer (`PromptFit`).
     public static let continuationReservedTokens = 420
 
     /// The user turn that follows the judge's analysis when one model judges and writes, so the
@@ -83,9 +84,13 @@ public struct SynthesisPrompt: Sendable, Equatable {
     /// only before it, the writer still ended with a plain sentence on 41 of the 330 GSM8K and
     /// family-relationship dev items; with it repeated here, on 21 (see docs/EVAL.md, "The writer's
     /// last line").
-    public static func continuation(question: String, panel: AnonymizedPanel) -> String {
-        let restated = TextTruncation.truncate(question.trimmingCharacters(in: .whitespacesAndNewlines),
-                                               to: maxRestatedQuestionCharacters).text
+    ///
+    /// The question is restated in at most `maxQuestionCharacters` (default and upper bound
+    /// `maxRestatedQuestionCharacters`); the writer stages lower it when the question's tokens
+    /// would not fit the context (numbers take about a token per character).
+    public static func continuation(question: String, panel: AnonymizedPanel, maxQuestionCharacters: Int? = nil) -> String {
+        let limit = min(maxQuestionCharacters ?? maxRestatedQuestionCharacters, maxRestatedQuestionCharacters)
+        let restated = TextTruncation.truncate(question.trimmingCharacters(in: .whitespacesAndNewlines), to: limit).text
         return "Now write the final answer for the user. "
             + instructions(panel: panel, withAnalysis: true)
             + " Do not write JSON; do not mention the judge, the analysis or the candidate labels."
