@@ -45,11 +45,4 @@ struct PromptFit {
     func tokens(_ messages: [ChatMessage]) -> Int? {
         try? session.tokens(for: .chat(messages)).tokens.count
     }
-
-    /// Tokens a reply to `messages` and a user turn of `text` after it add to the chat, apart from
-    /// the reply's own text (counted as generated tokens).
-    func tokensAdded(after messages: [ChatMessage], userTurn text: String) -> Int? {
-        guard let before = tokens(messages), let after = tokens(messages + [.assistant(""), .user(text)]) else { return nil }
-        return after - before
-    }
 }

@@ -63,9 +63,8 @@ struct WriterStages: Sendable {
         return fit.fit(Self.judgeBudget(request, synthesisContinues: continues), reservedTokens: generated,
                        build: { Self.judgePrompts(request, panel: panel, budget: $0, continues: continues) },
                        promptTokens: { built in
-            guard let judge = fit.tokens(built.judge.messages) else { return nil }
-            guard let continuation = built.continuation else { return judge }
-            return fit.tokensAdded(after: built.judge.messages, userTurn: continuation).map { judge + $0 }
+            // The continued chat with an empty analysis: the analysis's tokens are among `generated`.
+            fit.tokens(built.judge.messages + (built.continuation.map { [.assistant(""), .user($0)] } ?? []))
         })
     }
 
