@@ -19,8 +19,10 @@ enum EvalCommand {
             (--report DIR): accuracy with Wilson intervals, paired deltas against the best member \
             with bootstrap intervals, rescues and regressions, repeated draws of a condition \
             (draw_of) pooled into one verdict, parse failures, letter histograms, cost per item, \
-            and an SVG chart next to the Markdown file. The held-out split is for \
-            one final check only: --suite heldout needs --final-check.
+            and an SVG chart next to the Markdown file. Compare mode (--compare A.jsonl B.jsonl): two \
+            result files paired on the items both hold (one condition before and after a prompt \
+            change, or two conditions), overall and per task. The held-out split is for one final \
+            check only: --suite heldout needs --final-check.
             """,
         options: [
             .option("suite", value: "split", type: .choice(EvalSplit.allCases.map(\.rawValue)), default: "dev",
@@ -32,8 +34,11 @@ enum EvalCommand {
                     + "each writes <condition>.shard-k-of-n.jsonl and --report merges the files it finds."),
             .repeated("configs", value: "file", help: "Condition files (configs/eval/*.json); repeatable, and a shell glob after it works too."),
             .option("conditions", value: "names", help: "Run only these conditions (comma-separated names)."),
-            .option("out", short: "o", value: "path", help: "Run: results directory (default results). Report: Markdown file (default docs/EVAL.md; - for stdout)."),
+            .option("out", short: "o", value: "path", help: "Run: results directory (default results). Report: Markdown file (default docs/EVAL.md; - for stdout). "
+                    + "Compare: Markdown file (default stdout)."),
             .option("report", value: "dir", help: "Write the report of this results directory instead of running."),
+            .flag("compare", help: "Compare two result files A and B (the arguments) item by item: B − A with a paired bootstrap, "
+                  + "right only in each, outputs changed, parse failures, time per item; --tasks narrows it. Writes to --out (default stdout)."),
             .option("chart", value: "file", help: "Report: the SVG chart (default: eval-accuracy.svg next to --out)."),
             .option("items", value: "file", help: "The items file (default: $LOCALFUSION_CACHE/eval/items.jsonl from scripts/fetch-eval-data.sh)."),
             .option("cache", value: "dir", help: "The model-call cache (default: $LOCALFUSION_CACHE/eval/cache)."),
@@ -44,12 +49,14 @@ enum EvalCommand {
             .option("threads", short: "t", value: "n", type: .integer, help: "CPU threads (default: all cores)."),
             .option("models-dir", value: "dir", help: "Where models live (default: $FUSION_MODELS or ~/.cache/localfusion/models)."),
         ],
-        positionals: [.variadic("more-configs", help: "More condition files (what a shell glob after --configs expands to).")],
+        positionals: [.variadic("more-configs", help: "More condition files (what a shell glob after --configs expands to); "
+                                + "with --compare, the two result files A and B.")],
         examples: [
             "fusion eval --suite dev --configs configs/eval/*.json --out results/",
             "fusion eval --tasks arc,gsm8k --limit 20 --configs configs/eval/solo.json --out results/",
             "fusion eval --shard 2/3 --configs configs/eval/*.json --out results/   # machine 2 of 3",
             "fusion eval --report results/ --out docs/EVAL.md",
+            "fusion eval --compare old/fusion-duo-judge-qwen1.5b.jsonl results/fusion-duo-judge-qwen1.5b.jsonl",
             "fusion eval --export-cache calls.jsonl            # scripts/eval/calls.sh save merges it into git",
             "gunzip -c docs/eval/model-calls.jsonl.gz | fusion eval --import-cache -",
         ])
@@ -59,6 +66,8 @@ enum EvalCommand {
             try exportCache(args, to: file)
         } else if let file = args.string("import-cache") {
             try importCache(args, from: file)
+        } else if args.flag("compare") {
+            try compare(args)
         } else if let directory = args.string("report") {
             try report(args, directory: directory)
         } else {
@@ -70,7 +79,7 @@ enum EvalCommand {
 
     static func evaluate(_ args: ParsedCommand) async throws {
         let files = args.strings("configs") + args.strings("more-configs")
-        guard !files.isEmpty else { throw UsageFailure("give condition files with --configs (e.g. --configs configs/eval/*.json) or --report DIR") }
+        guard !files.isEmpty else { throw UsageFailure("give condition files with --configs (e.g. --configs configs/eval/*.json), --report DIR or --compare A.jsonl B.jsonl") }
         let split = EvalSplit(rawValue: args.string("suite") ?? "dev") ?? .dev
         do { try EvalSuitePolicy.check(split, finalCheck: args.flag("final-check")) } catch {
             throw UsageFailure(error.description)
@@ -152,7 +161,7 @@ enum EvalCommand {
     /// Export and import only move the cache: options of a run or a report would be silently
     /// ignored, so they are refused.
     static func checkCacheTransfer(_ args: ParsedCommand, _ option: String) throws {
-        let conflicting = ["import-cache", "export-cache", "report", "configs", "conditions", "shard", "limit", "tasks", "out"]
+        let conflicting = ["import-cache", "export-cache", "report", "compare", "configs", "conditions", "shard", "limit", "tasks", "out"]
             .filter { $0 != option && args.isSet($0) }
         if let other = conflicting.first { throw UsageFailure("--\(option) does not combine with --\(other)") }
         if !args.strings("more-configs").isEmpty { throw UsageFailure("--\(option) takes no condition files") }
@@ -235,6 +244,35 @@ enum EvalCommand {
         } else {
             let existing = try? String(contentsOfFile: out, encoding: .utf8)
             try write(EvalReport.document(existing: existing, generated: generated), to: out)
+            Terminal.err("wrote \(out)")
+        }
+    }
+
+    // MARK: - Compare
+
+    static func compare(_ args: ParsedCommand) throws {
+        let conflicting = ["report", "configs", "conditions", "shard", "limit", "chart", "export-cache", "import-cache"]
+        if let other = conflicting.first(where: { args.isSet($0) }) { throw UsageFailure("--compare does not combine with --\(other)") }
+        let files = args.strings("more-configs")
+        guard files.count == 2 else {
+            throw UsageFailure("--compare takes two result files, A and B (got \(files.count)): "
+                               + "fusion eval --compare old/NAME.jsonl results/NAME.jsonl")
+        }
+        let tasks = args.string("tasks").map(FusionRequestOptions.splitList)
+        if let unknown = tasks?.filter({ !EvalItemSet.taskNames.contains($0) }), !unknown.isEmpty {
+            throw UsageFailure("unknown task(s) \(unknown.joined(separator: ", ")); known: \(EvalItemSet.taskNames.joined(separator: ", "))")
+        }
+        let comparison: EvalComparison
+        do {
+            comparison = try EvalComparison(a: try EvalResultsFile.read(path: files[0]), b: try EvalResultsFile.read(path: files[1]),
+                                            labelA: files[0], labelB: files[1], tasks: tasks.map(Set.init),
+                                            includeHeldout: args.flag("final-check"))
+        } catch {
+            throw CommandFailure(String(describing: error))
+        }
+        let out = args.string("out") ?? "-"
+        if out == "-" { Terminal.out(comparison.markdown()) } else {
+            try write(comparison.markdown(), to: out)
             Terminal.err("wrote \(out)")
         }
     }
