@@ -199,17 +199,19 @@ public enum EvalResultsFile {
     }
 }
 
-/// Why a results directory cannot be reported.
+/// Why a results directory cannot be reported, or two result files cannot be compared.
 public enum EvalReportError: Error, Equatable, CustomStringConvertible {
     case unreadable(String)
     case malformed(path: String, line: Int, reason: String)
     case empty(String)
+    /// Two result files that do not pair up (no shared item, several conditions in one file).
+    case notComparable(String)
 
     public var description: String {
         switch self {
         case .unreadable(let path): return "cannot read \(path)"
         case .malformed(let path, let line, let reason): return "\(path):\(line): not a result line (\(reason))"
-        case .empty(let why): return why
+        case .empty(let why), .notComparable(let why): return why
         }
     }
 }

@@ -38,7 +38,8 @@ enum EvalCommand {
                     + "Compare: Markdown file (default stdout)."),
             .option("report", value: "dir", help: "Write the report of this results directory instead of running."),
             .flag("compare", help: "Compare two result files A and B (the arguments) item by item: B − A with a paired bootstrap, "
-                  + "right only in each, outputs changed, parse failures, time per item; --tasks narrows it. Writes to --out (default stdout)."),
+                  + "right only in each, outputs changed, parse failures, time per item; --tasks narrows it. Writes to --out (default stdout). "
+                  + "A run split over shards or sessions: cat its files into one first."),
             .option("chart", value: "file", help: "Report: the SVG chart (default: eval-accuracy.svg next to --out)."),
             .option("items", value: "file", help: "The items file (default: $LOCALFUSION_CACHE/eval/items.jsonl from scripts/fetch-eval-data.sh)."),
             .option("cache", value: "dir", help: "The model-call cache (default: $LOCALFUSION_CACHE/eval/cache)."),
@@ -251,7 +252,8 @@ enum EvalCommand {
     // MARK: - Compare
 
     static func compare(_ args: ParsedCommand) throws {
-        let conflicting = ["report", "configs", "conditions", "shard", "limit", "chart", "export-cache", "import-cache"]
+        // --suite too: held-out lines are kept only with --final-check, as in the report.
+        let conflicting = ["report", "configs", "conditions", "shard", "limit", "chart", "suite"]
         if let other = conflicting.first(where: { args.isSet($0) }) { throw UsageFailure("--compare does not combine with --\(other)") }
         let files = args.strings("more-configs")
         guard files.count == 2 else {
@@ -259,6 +261,7 @@ enum EvalCommand {
                                + "fusion eval --compare old/NAME.jsonl results/NAME.jsonl")
         }
         let tasks = args.string("tasks").map(FusionRequestOptions.splitList)
+        if tasks?.isEmpty == true { throw args.invalidValue("tasks", "at least one task") }
         if let unknown = tasks?.filter({ !EvalItemSet.taskNames.contains($0) }), !unknown.isEmpty {
             throw UsageFailure("unknown task(s) \(unknown.joined(separator: ", ")); known: \(EvalItemSet.taskNames.joined(separator: ", "))")
         }
