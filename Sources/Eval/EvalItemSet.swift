@@ -39,9 +39,12 @@ public struct EvalItemSet: Sendable {
     }
 
     /// Tasks present, in report order.
-    public var tasks: [String] {
-        let present = Set(items.map(\.task))
-        return Self.taskNames.filter(present.contains) + present.subtracting(Self.taskNames).sorted()
+    public var tasks: [String] { Self.reportOrder(Set(items.map(\.task))) }
+
+    /// `tasks` in the order reports list them: the known tasks in `taskNames` order, then any
+    /// others sorted by name.
+    public static func reportOrder(_ tasks: Set<String>) -> [String] {
+        taskNames.filter(tasks.contains) + tasks.subtracting(taskNames).sorted()
     }
 
     /// The items of one task, in position order.

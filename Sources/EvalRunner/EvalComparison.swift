@@ -64,9 +64,7 @@ public struct EvalComparison: Sendable {
         unpairedA = sideA.lines.count - shared.count
         unpairedB = sideB.lines.count - shared.count
         heldoutLeftOut = sideA.heldoutLeftOut + sideB.heldoutLeftOut
-        // Tasks in the report's order, unknown ones after it.
-        let present = Set(shared.map { sideA.lines[$0]!.task })
-        let ordered = EvalItemSet.taskNames.filter(present.contains) + present.subtracting(EvalItemSet.taskNames).sorted()
+        let ordered = EvalItemSet.reportOrder(Set(shared.map { sideA.lines[$0]!.task }))
         var rows: [Row] = []
         for task in [nil] + ordered.map(Optional.some) {
             // Sorted ids: the bootstrap then resamples exactly what the report's id-keyed one does.

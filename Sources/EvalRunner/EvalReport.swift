@@ -99,8 +99,7 @@ public struct EvalReport: Sendable {
         self.conditions = conditions.sorted {
             (EvalRunner.order($0.kind, 0), $0.name) < (EvalRunner.order($1.kind, 0), $1.name)
         }
-        let present = Set(conditions.flatMap { $0.records.map(\.task) })
-        tasks = EvalItemSet.taskNames.filter(present.contains) + present.subtracting(EvalItemSet.taskNames).sorted()
+        tasks = EvalItemSet.reportOrder(Set(conditions.flatMap { $0.records.map(\.task) }))
         excludedHeldout = excluded
         self.resamples = resamples
         self.seed = seed
