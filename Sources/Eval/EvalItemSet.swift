@@ -41,6 +41,12 @@ public struct EvalItemSet: Sendable {
     /// Tasks present, in report order.
     public var tasks: [String] { Self.reportOrder(Set(items.map(\.task))) }
 
+    /// Throws `unknownTasks` for names not in `taskNames`: a typo must not select nothing.
+    public static func checkKnown(_ tasks: [String]) throws(EvalDataError) {
+        let unknown = tasks.filter { !taskNames.contains($0) }
+        if !unknown.isEmpty { throw .unknownTasks(unknown) }
+    }
+
     /// `tasks` in the order reports list them: the known tasks in `taskNames` order, then any
     /// others sorted by name.
     public static func reportOrder(_ tasks: Set<String>) -> [String] {
@@ -71,10 +77,7 @@ public struct EvalItemSet: Sendable {
     ///     covers every task instead of exhausting the first one.
     public static func load(path: String = defaultPath, split: EvalSplit? = .dev, tasks: [String]? = nil,
                             limit: Int? = nil) throws -> EvalItemSet {
-        if let tasks {
-            let unknown = tasks.filter { !taskNames.contains($0) }
-            if !unknown.isEmpty { throw EvalDataError.unknownTasks(unknown) }
-        }
+        if let tasks { try checkKnown(tasks) }
         guard FileManager.default.fileExists(atPath: path) else { throw EvalDataError.fileNotFound(path: path) }
         let data: Data
         do {

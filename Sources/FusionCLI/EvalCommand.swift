@@ -262,8 +262,8 @@ enum EvalCommand {
         }
         let tasks = args.string("tasks").map(FusionRequestOptions.splitList)
         if tasks?.isEmpty == true { throw args.invalidValue("tasks", "at least one task") }
-        if let unknown = tasks?.filter({ !EvalItemSet.taskNames.contains($0) }), !unknown.isEmpty {
-            throw UsageFailure("unknown task(s) \(unknown.joined(separator: ", ")); known: \(EvalItemSet.taskNames.joined(separator: ", "))")
+        if let tasks {
+            do { try EvalItemSet.checkKnown(tasks) } catch { throw UsageFailure(error.description) }
         }
         let comparison: EvalComparison
         do {
