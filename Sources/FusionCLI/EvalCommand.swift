@@ -59,7 +59,7 @@ enum EvalCommand {
             "fusion eval --report results/ --out docs/EVAL.md",
             "fusion eval --compare old/fusion-duo-judge-qwen1.5b.jsonl results/fusion-duo-judge-qwen1.5b.jsonl",
             "fusion eval --export-cache calls.jsonl            # scripts/eval/calls.sh save merges it into git",
-            "gunzip -c docs/eval/model-calls.jsonl.gz | fusion eval --import-cache -",
+            "gunzip -c docs/eval/model-calls-0001.jsonl.gz | fusion eval --import-cache -   # calls.sh load: every part",
         ])
 
     static func run(_ args: ParsedCommand) async throws {
