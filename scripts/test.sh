@@ -45,6 +45,13 @@ openai_status=0
 scripts/test-openai-client.sh || openai_status=$?
 echo "OpenAI client test: exit $openai_status"
 
+section "4b/5 eval call pack (scripts/eval/calls.sh)"
+# save/load of the committed eval calls, in a scratch directory and cache; like 4/5, a failure is
+# reported, swift test still runs, and the script exits non-zero.
+calls_status=0
+FUSION_BIN="$bin_dir/fusion" scripts/eval/test-calls.sh || calls_status=$?
+echo "eval call pack test: exit $calls_status"
+
 section "5/5 swift test $* (setup took $(elapsed))"
 # --no-parallel: suites that load models must not decode at the same time on 2 cores (two
 # 2-thread decoders on 2 cores spin-wait on each other and run 10-100x slower). Swift Testing
@@ -52,4 +59,5 @@ section "5/5 swift test $* (setup took $(elapsed))"
 test_status=0
 swift test --no-parallel "$@" || test_status=$?
 if [ "$test_status" -ne 0 ]; then exit "$test_status"; fi
-exit "$openai_status"
+if [ "$openai_status" -ne 0 ]; then exit "$openai_status"; fi
+exit "$calls_status"

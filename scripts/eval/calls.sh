@@ -14,14 +14,17 @@
 # call always exports the same line).
 #
 # Environment: FUSION_BIN=PATH uses this fusion binary instead of building
-# .build/release/fusion; LOCALFUSION_CACHE moves the cache as it does for `fusion eval`.
+# .build/release/fusion; LOCALFUSION_CACHE moves the cache as it does for `fusion eval`;
+# LF_CALLS_DIR=DIR keeps the parts in DIR instead of docs/eval and LF_CALLS_PART_LINES=N caps a
+# part at N calls instead of 6000 (both for scripts/eval/test-calls.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$LF_ROOT"
 
-PACK_DIR="docs/eval"
+PACK_DIR="${LF_CALLS_DIR:-docs/eval}"
 # Calls per new part: about 2 MB gzipped at this run's mean call size, well below 5 MB.
-PART_LINES=6000
+PART_LINES="${LF_CALLS_PART_LINES:-6000}"
+case "$PART_LINES" in ''|*[!0-9]*|0) lf_die "LF_CALLS_PART_LINES must be a positive whole number" ;; esac
 
 if [ -n "${FUSION_BIN:-}" ]; then
   fusion="$FUSION_BIN"
@@ -36,10 +39,10 @@ parts() {
 
 load() {
   local part found=0
-  for part in $(parts); do
+  while IFS= read -r part; do
     gunzip -c "$part" | "$fusion" eval --import-cache -
     found=1
-  done
+  done < <(parts)
   [ "$found" = 1 ] || lf_log "no $PACK_DIR/model-calls-NNNN.jsonl.gz yet: nothing to load"
 }
 
@@ -51,7 +54,7 @@ save() {
   "$fusion" eval --export-cache "$tmp/all.jsonl"
   local part
   : > "$tmp/committed.jsonl"
-  for part in $(parts); do gunzip -c "$part" >> "$tmp/committed.jsonl"; done
+  while IFS= read -r part; do gunzip -c "$part" >> "$tmp/committed.jsonl"; done < <(parts)
   LC_ALL=C sort -u "$tmp/committed.jsonl" -o "$tmp/committed.sorted"
   LC_ALL=C sort -u "$tmp/all.jsonl" -o "$tmp/all.sorted"
   LC_ALL=C comm -23 "$tmp/all.sorted" "$tmp/committed.sorted" > "$tmp/new.jsonl"
