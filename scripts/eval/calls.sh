@@ -20,6 +20,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$LF_ROOT"
+case "${1:-}" in load|save) ;; *) lf_die "usage: scripts/eval/calls.sh load|save" ;; esac
 
 PACK_DIR="${LF_CALLS_DIR:-docs/eval}"
 # Calls per new part: about 2 MB gzipped at this run's mean call size, well below 5 MB.
@@ -47,14 +48,15 @@ load() {
 }
 
 save() {
-  load
-  local tmp
+  local tmp part
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' RETURN
-  "$fusion" eval --export-cache "$tmp/all.jsonl"
-  local part
+  # Each part is read once: imported (so the export below holds every committed call) and kept
+  # for the comparison.
   : > "$tmp/committed.jsonl"
   while IFS= read -r part; do gunzip -c "$part" >> "$tmp/committed.jsonl"; done < <(parts)
+  "$fusion" eval --import-cache "$tmp/committed.jsonl"
+  "$fusion" eval --export-cache "$tmp/all.jsonl"
   LC_ALL=C sort -u "$tmp/committed.jsonl" -o "$tmp/committed.sorted"
   LC_ALL=C sort -u "$tmp/all.jsonl" -o "$tmp/all.sorted"
   LC_ALL=C comm -23 "$tmp/all.sorted" "$tmp/committed.sorted" > "$tmp/new.jsonl"
@@ -79,8 +81,4 @@ save() {
   lf_log "committed parts now hold $(wc -l < "$tmp/all.sorted") calls"
 }
 
-case "${1:-}" in
-  load) load ;;
-  save) save ;;
-  *) lf_die "usage: scripts/eval/calls.sh load|save" ;;
-esac
+"$1"
